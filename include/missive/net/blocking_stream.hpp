@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+namespace missive::net {
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+
+/**
+ * A blocking TCP byte stream in which every call has a deadline and can be cancelled through a
+ * `std::stop_token`. Built on Asio: each call runs a private `io_context` until the operation
+ * completes, the deadline passes, or the stop token fires; in the last two cases the socket is
+ * closed, so a timed-out or cancelled stream is never half-way through a write.
+ *
+ * Not thread-safe: one thread uses it at a time (the stop token may fire from any thread).
+ */
+class BlockingStream {
+public:
+    BlockingStream();
+    BlockingStream(BlockingStream&&) noexcept;
+    BlockingStream& operator=(BlockingStream&&) noexcept;
+    BlockingStream(const BlockingStream&) = delete;
+    BlockingStream& operator=(const BlockingStream&) = delete;
+    ~BlockingStream();
+
+    /**
+     * Resolves `host` (IPv6 and IPv4; a literal needs no lookup) and connects to each address in
+     * turn until one answers. Sets TCP_NODELAY, since missive coalesces its writes itself.
+     * @throws Error errc::connect_failed (cause: the last OS or resolver error),
+     * errc::timeout, errc::cancelled
+     */
+    void connect(std::string_view host, std::uint16_t port, Deadline deadline,
+                 std::stop_token stop = {});
+
+    /**
+     * Reads what is available, at least one byte.
+     * @return the number of bytes read; 0 when the peer closed the connection
+     * @throws Error errc::connection_lost (cause: the OS error), errc::timeout, errc::cancelled
+     */
+    std::size_t read_some(std::span<char> buffer, Deadline deadline, std::stop_token stop = {});
+
+    /**
+     * Writes every byte, in one system call when the kernel takes it.
+     * @throws Error errc::connection_lost, errc::timeout, errc::cancelled
+     */
+    void write_all(std::string_view bytes, Deadline deadline, std::stop_token stop = {});
+
+    /** Closes the connection; never throws. */
+    void close() noexcept;
+
+    /** @return true between a successful connect and close (or a failure). */
+    [[nodiscard]] bool is_open() const;
+
+    /** @return the peer as "address:port" ("[::1]:25" for IPv6), or "" when not connected. */
+    [[nodiscard]] std::string remote_endpoint() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace missive::net
