@@ -37,20 +37,23 @@ const std::error_category& category() noexcept;
 /** Makes `errc` usable as a `std::error_code`. */
 std::error_code make_error_code(errc e) noexcept;
 
+/** What an Error carries beyond its code; every field is optional. */
+struct ErrorDetails {
+    std::optional<smtp::Reply> reply;        ///< the server's reply that caused it
+    std::string command;                     ///< the command that failed (AUTH redacted)
+    std::error_code cause;                   ///< the OS, Asio or OpenSSL error underneath
+    std::optional<smtp::SendResult> report;  ///< each recipient's outcome so far
+    bool connection_usable = false;          ///< the connection can take further commands
+};
+
 /**
  * The single exception type of missive. `code()` is an `errc`; the rest says what happened in
  * terms a log reader understands. Copying is cheap and never throws (the details are shared).
  */
 class Error : public std::system_error {
 public:
-    /** Details beyond the code; every field is optional. */
-    struct Details {
-        std::optional<smtp::Reply> reply;         ///< the server's reply that caused it
-        std::string command;                      ///< the command that failed (AUTH redacted)
-        std::error_code cause;                    ///< the OS, Asio or OpenSSL error underneath
-        std::optional<smtp::SendResult> report;   ///< each recipient's outcome so far
-        bool connection_usable = false;           ///< the connection can take further commands
-    };
+    /** Details beyond the code (declared outside the class so `= {}` works as a default). */
+    using Details = ErrorDetails;
 
     /**
      * @param code what kind of failure

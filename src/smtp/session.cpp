@@ -1,0 +1,840 @@
+#include <missive/smtp/session.hpp>
+
+#include "smtp/command.hpp"
+#include "smtp/data_encoder.hpp"
+
+#include <utility>
+
+namespace missive::smtp {
+
+namespace {
+
+// What an outstanding command is, so that its reply can be judged and routed.
+enum class Cmd {
+    greeting,
+    ehlo,
+    helo,
+    starttls,
+    mail,
+    rcpt,
+    data,
+    data_end,  // the end of DATA content, or BDAT … LAST
+    bdat,      // a BDAT chunk that is not the last
+    rset,
+    simple,    // NOOP, VRFY, EXPN, HELP: 2xx succeeds
+    raw,       // command(): 2xx or 3xx succeeds
+    quit,
+};
+
+struct Pending {
+    Cmd cmd;
+    std::string text;        // the command as errors and traces show it
+    std::size_t index = 0;   // recipient index (rcpt; LMTP data_end)
+};
+
+// What the current operation is; a send is the only one spanning several commands.
+enum class Op { none, greeting, hello, starttls, single, data, send, quit };
+
+}  // namespace
+
+struct Session::State {
+    SessionOptions opts;
+    ReplyParser parser;
+
+    std::string out;
+    std::size_t out_pos = 0;
+    std::uint64_t queued = 0;         // octets ever put in `out`
+    std::uint64_t written = 0;        // octets ever consumed
+    std::uint64_t terminator_end = 0; // `queued` after the end of the data; 0 when none
+
+    std::deque<Pending> pending;
+    std::string trace_partial;  // incoming bytes not yet traced as a whole line
+
+    Capabilities caps;
+    bool extended = false;
+    bool secure = false;
+    bool want_tls = false;
+    bool greeted = false;
+    bool closed = false;
+    std::string local_name;
+
+    Op op = Op::none;
+    Reply last;
+    SendResult result;
+    std::optional<Error> op_error;
+    std::optional<Error> fatal;
+
+    // The transaction of a send() or data() in progress.
+    std::vector<Recipient> rcpts;
+    std::size_t next_rcpt = 0;
+    std::size_t accepted = 0;
+    bool pipelined = false;
+    bool chunked = false;
+    bool in_body = false;
+    detail::DataEncoder encoder;
+    std::string chunk;            // BDAT data not yet framed
+    std::uint64_t body_octets = 0;
+    std::optional<Error> txn_error;  // reported once RSET has cleaned up
+
+    explicit State(SessionOptions o)
+        : opts(std::move(o))
+        , parser(opts.limits) {}
+
+    // ---- output ----
+
+    void trace(Direction d, std::string_view line) const {
+        if (opts.trace) {
+            opts.trace(d, line);
+        }
+    }
+
+    void queue_bytes(std::string_view bytes) {
+        out.append(bytes);
+        queued += bytes.size();
+    }
+
+    void queue(Cmd cmd, std::string line, std::size_t index = 0, std::string_view shown = {}) {
+        trace(Direction::client, shown.empty() ? std::string_view(line) : shown);
+        queue_bytes(line);
+        queue_bytes("\r\n");
+        pending.push_back({cmd, shown.empty() ? std::move(line) : std::string(shown), index});
+    }
+
+    // ---- errors ----
+
+    Error make_error(errc code, std::string message, const Reply* reply, std::string command,
+                     bool usable, std::error_code cause = {}) const {
+        Error::Details d;
+        if (reply != nullptr) {
+            d.reply = *reply;
+        }
+        d.command = std::move(command);
+        d.cause = cause;
+        d.connection_usable = usable;
+        if (op == Op::send || op == Op::data) {
+            d.report = result;
+        }
+        return Error(code, std::move(message), std::move(d));
+    }
+
+    Error refused(const Pending& p, const Reply& r) const {
+        return make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
+                          p.text + " refused: " + r.to_string(), &r, p.text, true);
+    }
+
+    void fail(Error e) {
+        if (fatal) {
+            return;
+        }
+        fatal = e;
+        op_error = std::move(e);
+        pending.clear();
+        in_body = false;
+        want_tls = false;
+        out.clear();
+        out_pos = 0;
+        op = Op::none;
+    }
+
+    void protocol_error(const std::string& what) {
+        const std::string command = pending.empty() ? std::string() : pending.front().text;
+        fail(make_error(errc::protocol, "protocol error: " + what, nullptr, command, false));
+    }
+
+    void complete(std::optional<Error> e = std::nullopt) {
+        op_error = std::move(e);
+        op = Op::none;
+    }
+
+    // ---- transaction ----
+
+    void queue_next_rcpt() {
+        const Recipient& r = rcpts[next_rcpt];
+        queue(Cmd::rcpt, detail::rcpt_command(r.address, r.params, caps), next_rcpt);
+        ++next_rcpt;
+    }
+
+    void start_body() {
+        in_body = true;
+        body_octets = 0;
+        chunk.clear();
+        encoder = detail::DataEncoder(!chunked ? detail::DataEncoder::Mode::dot_stuffed
+                                      : binary_body ? detail::DataEncoder::Mode::binary
+                                                    : detail::DataEncoder::Mode::chunked);
+    }
+
+    bool binary_body = false;
+
+    // The transaction failed: keep the error, and reset the server's state once every
+    // outstanding reply is in, so that the connection can carry the next message.
+    void txn_fail(Error e) {
+        if (!txn_error) {
+            txn_error = std::move(e);
+        }
+    }
+
+    void finish_txn_if_settled() {
+        if (!pending.empty() || !txn_error || op != Op::send) {
+            return;
+        }
+        if (result.mail_reply && result.mail_reply->positive() && !result.data_reply) {
+            queue(Cmd::rset, "RSET");
+            return;
+        }
+        complete(std::exchange(txn_error, std::nullopt));
+    }
+
+    Error all_refused() const {
+        std::string message = "all " + std::to_string(result.recipients.size()) +
+                              (result.recipients.size() == 1 ? " recipient" : " recipients") +
+                              " refused";
+        const Reply* last_reply = nullptr;
+        for (const auto& r : result.recipients) {
+            message += (last_reply == nullptr ? ": <" : "; <") + r.address + ">: " +
+                       r.reply.to_string();
+            last_reply = &r.reply;
+        }
+        return make_error(errc::all_recipients_refused, message, last_reply, {}, true);
+    }
+
+    // ---- replies ----
+
+    void on_reply(const Reply& r) {
+        if (pending.empty()) {
+            protocol_error("unexpected reply when no command was outstanding: " + r.to_string());
+            return;
+        }
+        Pending p = std::move(pending.front());
+        pending.pop_front();
+        last = r;
+        // 421: the server is closing the connection (RFC 5321 3.8), whatever was asked.
+        if (r.code == 421 && p.cmd != Cmd::quit) {
+            Error e = make_error(errc::reply_transient,
+                                 p.text + " refused: " + r.to_string() + " (server closing)", &r,
+                                 p.text, false);
+            fail(std::move(e));
+            return;
+        }
+        const bool three = r.intermediate();
+        if (three && p.cmd != Cmd::data && p.cmd != Cmd::raw) {
+            protocol_error("unexpected reply " + r.to_string() + " to " + p.text);
+            return;
+        }
+        switch (p.cmd) {
+        case Cmd::greeting:
+            if (r.code == 220) {
+                greeted = true;
+                complete();
+            } else if (r.positive()) {
+                protocol_error("greeting with code " + std::to_string(r.code) + " instead of 220");
+            } else {
+                fail(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
+                                "server refused the connection: " + r.to_string(), &r, {}, false));
+            }
+            return;
+        case Cmd::ehlo:
+            if (r.positive()) {
+                caps = Capabilities::parse(r);
+                extended = true;
+                parser.set_enhanced_codes(caps.enhanced_status_codes());
+                complete();
+            } else if ((r.code == 500 || r.code == 502) && opts.protocol == Protocol::smtp) {
+                queue(Cmd::helo, "HELO " + local_name);  // RFC 5321 4.1.4
+            } else {
+                complete(refused(p, r));
+            }
+            return;
+        case Cmd::helo:
+            if (r.positive()) {
+                caps = Capabilities();
+                extended = false;
+                complete();
+            } else {
+                complete(refused(p, r));
+            }
+            return;
+        case Cmd::starttls:
+            if (r.code == 220) {
+                want_tls = true;
+                parser.discard();  // nothing sent before the handshake may be acted on
+                trace_partial.clear();
+            } else if (r.positive()) {
+                protocol_error("unexpected reply " + r.to_string() + " to STARTTLS");
+            } else {
+                complete(refused(p, r));
+            }
+            return;
+        case Cmd::mail:
+            on_mail(p, r);
+            return;
+        case Cmd::rcpt:
+            on_rcpt(p, r);
+            return;
+        case Cmd::data:
+            on_data(p, r);
+            return;
+        case Cmd::bdat:
+            if (r.positive()) {
+                return;  // carry on with the next chunk
+            }
+            in_body = false;
+            txn_fail(refused(p, r));
+            finish_txn_if_settled();
+            return;
+        case Cmd::data_end:
+            on_data_end(p, r);
+            return;
+        case Cmd::rset:
+            if (op == Op::send && txn_error) {
+                complete(std::exchange(txn_error, std::nullopt));
+            } else {
+                complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
+            }
+            return;
+        case Cmd::simple:
+        case Cmd::raw:
+            complete(r.positive() || three ? std::nullopt : std::optional<Error>(refused(p, r)));
+            return;
+        case Cmd::quit:
+            closed = true;
+            complete();
+            return;
+        }
+    }
+
+    void on_mail(const Pending& p, const Reply& r) {
+        if (op != Op::send) {
+            complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
+            return;
+        }
+        result.mail_reply = r;
+        if (!r.positive()) {
+            txn_fail(refused(p, r));
+            finish_txn_if_settled();
+            return;
+        }
+        if (!pipelined) {
+            queue_next_rcpt();
+        }
+    }
+
+    void on_rcpt(const Pending& p, const Reply& r) {
+        if (op != Op::send) {
+            complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
+            return;
+        }
+        result.recipients.push_back({rcpts[p.index].address, r.positive(), r});
+        if (r.positive()) {
+            ++accepted;
+        }
+        if (txn_error) {  // MAIL failed; these replies only drain the pipeline
+            finish_txn_if_settled();
+            return;
+        }
+        const bool last_rcpt = p.index + 1 == rcpts.size();
+        if (!last_rcpt) {
+            if (!pipelined) {
+                queue_next_rcpt();
+            }
+            return;
+        }
+        if (accepted == 0) {
+            txn_fail(all_refused());
+            finish_txn_if_settled();
+            return;
+        }
+        if (chunked) {
+            start_body();
+        } else if (!pipelined) {
+            queue(Cmd::data, "DATA");
+        }
+    }
+
+    void on_data(const Pending& p, const Reply& r) {
+        if (r.code == 354) {
+            if (op == Op::send && (txn_error || accepted == 0)) {
+                // RFC 2920 3.1: DATA was accepted although no recipient was; end it empty.
+                if (!txn_error) {
+                    txn_fail(all_refused());
+                }
+                queue_bytes(".\r\n");
+                pending.push_back({Cmd::data_end, "end of data"});
+                return;
+            }
+            start_body();
+            return;
+        }
+        if (r.intermediate() || r.positive()) {
+            protocol_error("unexpected reply " + r.to_string() + " to DATA");
+            return;
+        }
+        if (op != Op::send) {
+            complete(refused(p, r));
+            return;
+        }
+        txn_fail(accepted == 0 && !txn_error ? all_refused() : refused(p, r));
+        finish_txn_if_settled();
+    }
+
+    void on_data_end(const Pending& p, const Reply& r) {
+        if (op == Op::send && txn_error) {  // the empty message after a failed pipeline
+            result.data_reply = r;
+            finish_txn_if_settled();
+            return;
+        }
+        result.data_reply = r;
+        if (opts.protocol == Protocol::lmtp && op == Op::send) {
+            // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
+            auto& rr = result.recipients[p.index];
+            rr.accepted = r.positive();
+            rr.reply = r;
+            if (r.positive() && result.queue_id.empty()) {
+                result.queue_id = detail::queue_id(r.text());
+            }
+            if (!pending.empty()) {
+                return;
+            }
+            if (result.accepted().empty()) {
+                complete(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
+                                    "message refused for every recipient: " + r.to_string(), &r,
+                                    p.text, true));
+            } else {
+                complete();
+            }
+            return;
+        }
+        if (r.positive()) {
+            result.queue_id = detail::queue_id(r.text());
+            complete();
+        } else {
+            complete(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
+                                "message refused: " + r.to_string(), &r, p.text, true));
+        }
+    }
+
+    // ---- body ----
+
+    void flush_chunk(bool last_chunk) {
+        std::string line = "BDAT " + std::to_string(chunk.size()) + (last_chunk ? " LAST" : "");
+        trace(Direction::client, line);
+        queue_bytes(line);
+        queue_bytes("\r\n");
+        trace(Direction::client, "[" + std::to_string(chunk.size()) + " octets of message data]");
+        queue_bytes(chunk);
+        chunk.clear();
+        if (last_chunk) {
+            add_end_replies(line);
+        } else {
+            pending.push_back({Cmd::bdat, std::move(line)});
+        }
+    }
+
+    void add_end_replies(const std::string& text) {
+        terminator_end = queued;
+        if (opts.protocol == Protocol::lmtp && op == Op::send) {
+            for (std::size_t i = 0; i < result.recipients.size(); ++i) {
+                if (result.recipients[i].accepted) {
+                    pending.push_back({Cmd::data_end, text, i});
+                }
+            }
+        } else {
+            pending.push_back({Cmd::data_end, text});
+        }
+    }
+
+    void check_op(bool ok, const char* what) const {
+        if (fatal) {
+            throw Error(errc::invalid_input,
+                        std::string(what) + " called on a failed session: " + fatal->what());
+        }
+        if (!ok) {
+            throw Error(errc::invalid_input, std::string(what) + " called in the wrong state");
+        }
+    }
+
+    bool idle() const {
+        return !fatal && !closed && op == Op::none && pending.empty() && !in_body && !want_tls &&
+               greeted;
+    }
+
+    void begin(Op o) {
+        op = o;
+        op_error.reset();
+    }
+};
+
+Session::Session(SessionOptions options)
+    : s_(std::make_unique<State>(std::move(options))) {}
+
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+Want Session::want() const {
+    const State& s = *s_;
+    if (s.fatal) {
+        return Want::closed;
+    }
+    if (s.out_pos < s.out.size()) {
+        return Want::output;
+    }
+    if (s.want_tls) {
+        return Want::tls_handshake;
+    }
+    if (!s.pending.empty()) {
+        return Want::input;
+    }
+    if (s.in_body) {
+        return Want::body;
+    }
+    return s.closed ? Want::closed : Want::idle;
+}
+
+Phase Session::phase() const {
+    const State& s = *s_;
+    if (s.in_body) {
+        return Phase::data_body;
+    }
+    if (s.pending.empty()) {
+        return Phase::idle;
+    }
+    switch (s.pending.front().cmd) {
+    case Cmd::greeting:
+        return Phase::greeting;
+    case Cmd::data_end:
+        return Phase::data_end;
+    case Cmd::bdat:
+        return Phase::data_body;
+    default:
+        return Phase::command;
+    }
+}
+
+std::string_view Session::output() const {
+    return std::string_view(s_->out).substr(s_->out_pos);
+}
+
+void Session::consume_output(std::size_t n) {
+    State& s = *s_;
+    n = std::min(n, s.out.size() - s.out_pos);
+    s.out_pos += n;
+    s.written += n;
+    if (s.out_pos == s.out.size()) {
+        s.out.clear();
+        s.out_pos = 0;
+    }
+    if (s.terminator_end != 0 && s.written >= s.terminator_end) {
+        s.result.message_sent = true;
+    }
+}
+
+void Session::receive(std::string_view bytes) {
+    State& s = *s_;
+    if (s.fatal || s.closed) {
+        return;
+    }
+    if (s.want_tls) {
+        return;  // bytes before the handshake are never acted on (response injection)
+    }
+    if (s.opts.trace) {
+        s.trace_partial.append(bytes);
+        std::size_t start = 0;
+        for (std::size_t lf; (lf = s.trace_partial.find('\n', start)) != std::string::npos;
+             start = lf + 1) {
+            std::string_view line(s.trace_partial.data() + start, lf - start);
+            if (!line.empty() && line.back() == '\r') {
+                line.remove_suffix(1);
+            }
+            s.trace(Direction::server, line);
+        }
+        s.trace_partial.erase(0, start);
+        if (s.trace_partial.size() > s.opts.limits.max_line_length + 2) {
+            s.trace_partial.clear();
+        }
+    }
+    s.parser.feed(bytes);
+    while (!s.fatal && !s.want_tls) {
+        std::optional<Reply> r = s.parser.next();
+        if (!r) {
+            break;
+        }
+        s.on_reply(*r);
+    }
+    if (s.fatal || s.want_tls) {
+        return;
+    }
+    if (s.parser.failed()) {
+        s.protocol_error(s.parser.error_message());
+    } else if (s.pending.empty() && s.parser.buffered() > 0 && !s.closed) {
+        s.protocol_error("unexpected data from the server when no command was outstanding");
+    }
+}
+
+void Session::receive_eof() {
+    State& s = *s_;
+    if (s.fatal) {
+        return;
+    }
+    if (s.pending.empty() || s.pending.front().cmd == Cmd::quit) {
+        // A server may close right after QUIT without its 221.
+        s.closed = true;
+        s.pending.clear();
+        if (s.op == Op::quit) {
+            s.complete();
+        } else if (s.op != Op::none || s.in_body) {
+            s.fail(s.make_error(errc::connection_lost, "connection closed by the server", nullptr,
+                                {}, false));
+        }
+        return;
+    }
+    abort(errc::connection_lost, "connection closed by the server");
+}
+
+void Session::abort(errc reason, std::string_view message, std::error_code cause) {
+    State& s = *s_;
+    if (s.fatal) {
+        return;
+    }
+    const std::string command = s.pending.empty() ? std::string() : s.pending.front().text;
+    const bool after_end = !s.pending.empty() && s.pending.front().cmd == Cmd::data_end &&
+                           s.written >= s.terminator_end && s.terminator_end != 0 &&
+                           s.op == Op::send && !s.txn_error;
+    if (after_end) {
+        s.fail(s.make_error(errc::outcome_unknown,
+                            std::string(message) +
+                                " after the message data was sent, before the server's reply: "
+                                "the message may or may not have been accepted",
+                            nullptr, command, false, cause));
+        return;
+    }
+    std::string text(message);
+    if (!command.empty()) {
+        text += " while waiting for the reply to " + command;
+    } else if (s.in_body) {
+        text += " while sending the message data";
+    }
+    s.fail(s.make_error(reason, text, nullptr, command, false, cause));
+}
+
+void Session::tls_established() {
+    State& s = *s_;
+    s.check_op(s.want_tls, "tls_established");
+    s.want_tls = false;
+    s.secure = true;
+    s.caps = Capabilities();
+    s.extended = false;
+    s.parser.discard();
+    s.parser.set_enhanced_codes(false);
+    s.complete();
+}
+
+void Session::expect_greeting() {
+    State& s = *s_;
+    s.check_op(!s.greeted && s.pending.empty() && s.op == Op::none && !s.closed,
+               "expect_greeting");
+    s.begin(Op::greeting);
+    s.pending.push_back({Cmd::greeting, "the greeting"});
+}
+
+void Session::hello(std::string_view local_name) {
+    State& s = *s_;
+    s.check_op(s.idle(), "hello");
+    detail::check_line("HELO name", local_name);
+    if (local_name.empty() || local_name.find(' ') != std::string_view::npos) {
+        throw Error(errc::invalid_input,
+                    "HELO name \"" + std::string(local_name) + "\" must be one word");
+    }
+    s.begin(Op::hello);
+    s.local_name = std::string(local_name);
+    const char* verb = s.opts.protocol == Protocol::lmtp ? "LHLO " : "EHLO ";
+    s.queue(Cmd::ehlo, verb + s.local_name);
+}
+
+void Session::starttls() {
+    State& s = *s_;
+    s.check_op(s.idle() && !s.secure, "starttls");
+    s.begin(Op::starttls);
+    s.queue(Cmd::starttls, "STARTTLS");
+}
+
+void Session::mail(std::string_view from, const MailParams& params) {
+    State& s = *s_;
+    s.check_op(s.idle(), "mail");
+    std::string line = detail::mail_command(from, params, s.caps, detail::has_non_ascii(from),
+                                            false);
+    s.begin(Op::single);
+    s.queue(Cmd::mail, std::move(line));
+}
+
+void Session::rcpt(std::string_view to, const RcptParams& params) {
+    State& s = *s_;
+    s.check_op(s.idle(), "rcpt");
+    std::string line = detail::rcpt_command(to, params, s.caps);
+    s.begin(Op::single);
+    s.queue(Cmd::rcpt, std::move(line));
+}
+
+void Session::data() {
+    State& s = *s_;
+    s.check_op(s.idle(), "data");
+    s.begin(Op::data);
+    s.result = SendResult{};
+    s.chunked = false;
+    s.binary_body = false;
+    s.terminator_end = 0;
+    s.queue(Cmd::data, "DATA");
+}
+
+void Session::send(const Envelope& envelope) {
+    State& s = *s_;
+    s.check_op(s.idle(), "send");
+    if (envelope.to.empty()) {
+        throw Error(errc::invalid_input, "the envelope has no recipient");
+    }
+    bool utf8 = detail::has_non_ascii(envelope.from);
+    for (const auto& r : envelope.to) {
+        utf8 = utf8 || detail::has_non_ascii(r.address);
+    }
+    const bool chunked =
+        (s.opts.use_chunking || envelope.params.body == BodyType::binary_mime) &&
+        s.caps.chunking();
+    // Format everything first: a bad argument throws before a single byte is queued.
+    std::string mail_line =
+        detail::mail_command(envelope.from, envelope.params, s.caps, utf8, chunked);
+    std::vector<std::string> rcpt_lines;
+    rcpt_lines.reserve(envelope.to.size());
+    for (const auto& r : envelope.to) {
+        rcpt_lines.push_back(detail::rcpt_command(r.address, r.params, s.caps));
+    }
+    s.begin(Op::send);
+    s.result = SendResult{};
+    s.rcpts = envelope.to;
+    s.next_rcpt = 0;
+    s.accepted = 0;
+    s.txn_error.reset();
+    s.terminator_end = 0;
+    s.chunked = chunked;
+    s.binary_body = envelope.params.body == BodyType::binary_mime;
+    s.pipelined = s.opts.use_pipelining && s.caps.pipelining();
+    s.queue(Cmd::mail, std::move(mail_line));
+    if (s.pipelined) {
+        // RFC 2920 3.1: MAIL, every RCPT and DATA in one group; BDAT waits for the replies.
+        for (std::size_t i = 0; i < rcpt_lines.size(); ++i) {
+            s.queue(Cmd::rcpt, std::move(rcpt_lines[i]), i);
+        }
+        s.next_rcpt = rcpt_lines.size();
+        if (!chunked) {
+            s.queue(Cmd::data, "DATA");
+        }
+    }
+}
+
+void Session::write_body(std::string_view bytes) {
+    State& s = *s_;
+    s.check_op(s.in_body && (s.pending.empty() || !s.chunked), "write_body");
+    s.body_octets += bytes.size();
+    if (!s.chunked) {
+        const std::size_t before = s.out.size();
+        s.encoder.encode(bytes, s.out);
+        s.queued += s.out.size() - before;
+        return;
+    }
+    s.encoder.encode(bytes, s.chunk);
+    if (s.chunk.size() >= s.opts.chunk_size) {
+        s.flush_chunk(false);
+    }
+}
+
+void Session::end_body() {
+    State& s = *s_;
+    s.check_op(s.in_body && (s.pending.empty() || !s.chunked), "end_body");
+    s.in_body = false;
+    s.trace(Direction::client,
+            "[" + std::to_string(s.body_octets) + " octets of message data]");
+    if (s.chunked) {
+        s.encoder.finish(s.chunk);
+        s.flush_chunk(true);
+        return;
+    }
+    const std::size_t before = s.out.size();
+    s.encoder.finish(s.out);
+    s.queued += s.out.size() - before;
+    s.add_end_replies("end of data");
+}
+
+void Session::reset() {
+    State& s = *s_;
+    s.check_op(s.idle(), "reset");
+    s.begin(Op::single);
+    s.queue(Cmd::rset, "RSET");
+}
+
+void Session::noop() {
+    State& s = *s_;
+    s.check_op(s.idle(), "noop");
+    s.begin(Op::single);
+    s.queue(Cmd::simple, "NOOP");
+}
+
+void Session::verify(std::string_view address) {
+    State& s = *s_;
+    s.check_op(s.idle(), "verify");
+    detail::check_line("VRFY argument", address);
+    s.begin(Op::single);
+    s.queue(Cmd::simple, "VRFY " + std::string(address));
+}
+
+void Session::expand(std::string_view list) {
+    State& s = *s_;
+    s.check_op(s.idle(), "expand");
+    detail::check_line("EXPN argument", list);
+    s.begin(Op::single);
+    s.queue(Cmd::simple, "EXPN " + std::string(list));
+}
+
+void Session::help(std::string_view topic) {
+    State& s = *s_;
+    s.check_op(s.idle(), "help");
+    detail::check_line("HELP argument", topic);
+    s.begin(Op::single);
+    s.queue(Cmd::simple, topic.empty() ? std::string("HELP") : "HELP " + std::string(topic));
+}
+
+void Session::quit() {
+    State& s = *s_;
+    s.check_op(s.idle(), "quit");
+    s.begin(Op::quit);
+    s.queue(Cmd::quit, "QUIT");
+}
+
+void Session::command(std::string_view line, std::string_view redacted_trace) {
+    State& s = *s_;
+    s.check_op(s.idle(), "command");
+    detail::check_line("command", line);
+    detail::check_line("command trace", redacted_trace);
+    if (line.empty()) {
+        throw Error(errc::invalid_input, "command is empty");
+    }
+    s.begin(Op::single);
+    s.queue(Cmd::raw, std::string(line), 0, redacted_trace);
+}
+
+std::optional<Error> Session::take_error() { return std::exchange(s_->op_error, std::nullopt); }
+
+const Reply& Session::reply() const { return s_->last; }
+
+const SendResult& Session::result() const { return s_->result; }
+
+const Capabilities& Session::capabilities() const { return s_->caps; }
+
+bool Session::extended() const { return s_->extended; }
+
+bool Session::failed() const { return s_->fatal.has_value(); }
+
+const Error* Session::error() const { return s_->fatal ? &*s_->fatal : nullptr; }
+
+bool Session::secure() const { return s_->secure; }
+
+const SessionOptions& Session::options() const { return s_->opts; }
+
+}  // namespace missive::smtp
