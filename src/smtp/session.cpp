@@ -207,6 +207,9 @@ struct Session::State {
         Pending p = std::move(pending.front());
         pending.pop_front();
         last = r;
+        if (opts.on_reply) {
+            opts.on_reply(r);
+        }
         // 421: the server is closing the connection (RFC 5321 3.8), whatever was asked.
         if (r.code == 421 && p.cmd != Cmd::quit) {
             Error e = make_error(errc::reply_transient,

@@ -57,6 +57,7 @@ struct SessionOptions {
     bool use_chunking = true;    ///< send BDAT when the server offers CHUNKING (RFC 3030)
     std::size_t chunk_size = std::size_t{1} << 20;  ///< BDAT chunk size in octets
     Trace trace;
+    std::function<void(const Reply&)> on_reply;  ///< called with every complete reply
 };
 
 /**

@@ -1,0 +1,134 @@
+#pragma once
+
+#include <missive/client/options.hpp>
+#include <missive/error.hpp>
+#include <missive/smtp/capabilities.hpp>
+#include <missive/smtp/envelope.hpp>
+#include <missive/smtp/reply.hpp>
+#include <missive/smtp/result.hpp>
+#include <missive/smtp/session.hpp>
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace missive::client {
+
+class Client;
+
+/**
+ * Streams the content of a message after DATA (from `Client::data`). Bytes are normalised to
+ * CRLF and dot-stuffed as they go, so memory use does not depend on the message size.
+ */
+class DataWriter {
+public:
+    /** Writes a piece of the message. @throws Error as Client operations do */
+    void write(std::string_view bytes);
+
+    /** Ends the message and waits for the server's verdict.
+     * @return the final reply @throws Error errc::reply_transient, errc::reply_permanent,
+     * errc::outcome_unknown (connection lost after the end was sent), errc::timeout … */
+    smtp::Reply finish();
+
+private:
+    friend class Client;
+    explicit DataWriter(Client& client)
+        : client_(&client) {}
+    Client* client_;
+};
+
+/**
+ * A blocking SMTP (or LMTP) client over one connection, reused for as many messages as the
+ * server takes. It moves bytes between a TCP stream and an `smtp::Session`, which holds all of
+ * the protocol; every wait has a deadline from `Options`.
+ *
+ * Errors are thrown as `missive::Error`. After a refusal (`connection_usable()`), the client can
+ * go on; after a timeout, cancellation, protocol error, 421 or lost connection it is closed, and
+ * `connect` starts afresh. Not thread-safe, except that `Options::stop` may fire from anywhere.
+ *
+ * A command sent before `hello` says EHLO with `Options::local_name` first (as Go's net/smtp).
+ */
+class Client {
+public:
+    explicit Client(Options options = {});
+    Client(Client&&) noexcept;
+    Client& operator=(Client&&) noexcept;
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+    /** Closes the connection without QUIT; never throws. */
+    ~Client();
+
+    /**
+     * Resolves `host` (IPv6 and IPv4), connects to each address until one answers, and reads the
+     * greeting.
+     * @throws Error errc::connect_failed, errc::timeout, errc::cancelled, errc::reply_transient
+     * or errc::reply_permanent (greeting 421/554), errc::protocol
+     */
+    void connect(std::string_view host, std::uint16_t port = 25);
+
+    /** EHLO (LHLO for LMTP), falling back to HELO. @param local_name "" for Options::local_name */
+    void hello(std::string_view local_name = {});
+
+    /** @return what the server offered in EHLO (says EHLO first if needed). */
+    const smtp::Capabilities& capabilities();
+
+    /** @return the parameters of an extension, or nullopt (Go's `Client.Extension`). */
+    std::optional<std::string> extension(std::string_view name);
+
+    /**
+     * Sends one message: MAIL, RCPT for each recipient, DATA or BDAT, pipelined when offered.
+     * @param message the whole message (headers and body); line ends are normalised to CRLF
+     * @return each recipient's outcome, the final reply and the queue id
+     * @throws Error errc::all_recipients_refused (report() has every reply),
+     * errc::reply_transient / errc::reply_permanent (MAIL, DATA or the message refused),
+     * errc::message_too_large, errc::invalid_input, errc::outcome_unknown, errc::timeout,
+     * errc::connection_lost, errc::cancelled, errc::protocol
+     */
+    [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope, std::string_view message);
+
+    /** As above, reading the message from `message` in pieces (bounded memory). */
+    [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope, std::istream& message);
+
+    /** MAIL FROM alone. @return the reply @throws Error on refusal */
+    smtp::Reply mail(std::string_view from, const smtp::MailParams& params = {});
+
+    /** RCPT TO alone. @return the reply @throws Error on refusal */
+    smtp::Reply rcpt(std::string_view to, const smtp::RcptParams& params = {});
+
+    /** DATA alone; after 354 the returned writer streams the message. */
+    DataWriter data();
+
+    smtp::Reply noop();                              ///< NOOP
+    smtp::Reply reset();                             ///< RSET
+    smtp::Reply verify(std::string_view address);    ///< VRFY (252 counts as success)
+    smtp::Reply expand(std::string_view list);       ///< EXPN
+    smtp::Reply help(std::string_view topic = {});   ///< HELP
+
+    /**
+     * Any command, for extensions. A 2xx or 3xx reply is returned, 4xx/5xx thrown.
+     * @param redacted_trace what the trace shows instead of `line` ("" shows it)
+     */
+    smtp::Reply command(std::string_view line, std::string_view redacted_trace = {});
+
+    /** QUIT, then close. @throws Error when the server's reply is not read in time */
+    void quit();
+
+    /** Closes the connection at once; never throws. */
+    void close() noexcept;
+
+    /** @return true while connected and usable. */
+    [[nodiscard]] bool is_open() const;
+
+    /** @return the protocol state (capabilities, last reply, last result). */
+    [[nodiscard]] const smtp::Session& session() const;
+
+private:
+    friend class DataWriter;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace missive::client

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <missive/smtp/reply.hpp>
+#include <missive/smtp/reply_parser.hpp>
+#include <missive/smtp/session.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+namespace missive::client {
+
+/** What an Observer is told about. */
+enum class EventKind {
+    connecting,      ///< about to resolve and connect; `peer` is "host:port"
+    connected,       ///< TCP is up; `peer` is the address it reached
+    bytes_sent,      ///< `bytes` octets were written
+    bytes_received,  ///< `bytes` octets were read
+    reply,           ///< a complete reply arrived: `reply`
+    closed,          ///< the connection was closed
+};
+
+/** One connection event; the views and pointer are valid during the call only. */
+struct Event {
+    EventKind kind;
+    std::string_view peer;
+    std::size_t bytes = 0;
+    const smtp::Reply* reply = nullptr;
+};
+
+/** Instrumentation of a connection (Qore's socket events, Nim's debug output). */
+using Observer = std::function<void(const Event&)>;
+
+/** How a client connects and talks; every field has a safe default. */
+struct Options {
+    /// The name given in EHLO/HELO; empty: this machine's host name, else "localhost".
+    std::string local_name;
+    smtp::Protocol protocol = smtp::Protocol::smtp;
+    /// Resolving and connecting, all addresses together.
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    /// Waiting for the greeting and for each reply (RFC 5321 4.5.3.2 allows 5 minutes).
+    std::chrono::milliseconds command_timeout = std::chrono::minutes(5);
+    /// The whole data phase: writing the message and waiting for its final reply.
+    std::chrono::milliseconds data_timeout = std::chrono::minutes(10);
+    bool pipelining = true;   ///< pipeline when the server offers PIPELINING
+    bool chunking = true;     ///< use BDAT when the server offers CHUNKING
+    std::size_t chunk_size = std::size_t{1} << 20;  ///< BDAT chunk size
+    smtp::Limits limits;      ///< bounds on what the server may send
+    smtp::Trace trace;        ///< the dialogue, line by line, credentials redacted
+    Observer observer;        ///< connection events
+    /// Cancels whatever the client is doing (errc::cancelled); the connection is then closed.
+    std::stop_token stop;
+};
+
+}  // namespace missive::client

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <missive/client/options.hpp>
+#include <missive/smtp/envelope.hpp>
+#include <missive/smtp/result.hpp>
+
+#include <string_view>
+
+namespace missive {
+
+/**
+ * Sends one message in one call (Go's `smtp.SendMail`): connect, EHLO, MAIL, RCPT…, DATA or
+ * BDAT, QUIT.
+ * @param server "host", "host:port" or "[v6-address]:port"; the port defaults to 25
+ * @param envelope sender and recipients (independent of the message's headers)
+ * @param message the whole message, headers and body
+ * @return each recipient's outcome; some refused is a result, none accepted an Error
+ * @throws Error as client::Client::send does, and errc::invalid_input for a bad `server`
+ */
+[[nodiscard]] smtp::SendResult send(std::string_view server, const smtp::Envelope& envelope,
+                                    std::string_view message, const client::Options& options = {});
+
+}  // namespace missive

@@ -1,0 +1,371 @@
+#include <missive/client/client.hpp>
+
+#include <missive/net/blocking_stream.hpp>
+
+#include <unistd.h>
+
+#include <array>
+#include <istream>
+#include <utility>
+
+namespace missive::client {
+
+namespace {
+
+constexpr std::size_t read_size = 16 * 1024;
+constexpr std::size_t piece_size = 64 * 1024;
+
+std::string default_local_name() {
+    std::array<char, 256> name{};
+    if (::gethostname(name.data(), name.size() - 1) == 0 && name[0] != '\0') {
+        return name.data();
+    }
+    return "localhost";
+}
+
+}  // namespace
+
+struct Client::Impl {
+    Options opts;
+    smtp::Session session;
+    net::BlockingStream stream;
+    std::string peer;
+    net::Deadline data_deadline{};
+    bool data_started = false;
+    std::array<char, read_size> buffer{};
+
+    explicit Impl(Options o)
+        : opts(std::move(o))
+        , session(session_options()) {}
+
+    smtp::SessionOptions session_options() {
+        smtp::SessionOptions so;
+        so.protocol = opts.protocol;
+        so.limits = opts.limits;
+        so.use_pipelining = opts.pipelining;
+        so.use_chunking = opts.chunking;
+        so.chunk_size = opts.chunk_size;
+        so.trace = opts.trace;
+        if (opts.observer) {
+            so.on_reply = [this](const smtp::Reply& r) {
+                notify({EventKind::reply, peer, 0, &r});
+            };
+        }
+        return so;
+    }
+
+    void notify(const Event& e) const {
+        if (opts.observer) {
+            opts.observer(e);
+        }
+    }
+
+    net::Deadline deadline() {
+        const smtp::Phase phase = session.phase();
+        if (phase == smtp::Phase::data_body || phase == smtp::Phase::data_end) {
+            if (!data_started) {
+                data_started = true;
+                data_deadline = net::Clock::now() + opts.data_timeout;
+            }
+            return data_deadline;
+        }
+        return net::Clock::now() + opts.command_timeout;
+    }
+
+    // Moves bytes until the session needs the caller again (body data, or the operation is over).
+    void run() {
+        try {
+            for (;;) {
+                switch (session.want()) {
+                case smtp::Want::output: {
+                    const std::string_view out = session.output();
+                    stream.write_all(out, deadline(), opts.stop);
+                    notify({EventKind::bytes_sent, peer, out.size(), nullptr});
+                    session.consume_output(out.size());
+                    break;
+                }
+                case smtp::Want::input: {
+                    const std::size_t n = stream.read_some(buffer, deadline(), opts.stop);
+                    if (n == 0) {
+                        session.receive_eof();
+                    } else {
+                        notify({EventKind::bytes_received, peer, n, nullptr});
+                        session.receive(std::string_view(buffer.data(), n));
+                    }
+                    break;
+                }
+                case smtp::Want::tls_handshake:
+                    session.abort(errc::tls, "TLS is not available on this connection");
+                    break;
+                case smtp::Want::body:
+                case smtp::Want::idle:
+                case smtp::Want::closed:
+                    return;
+                }
+            }
+        } catch (const Error& e) {
+            // I/O failed: the session turns it into the operation's error (or outcome_unknown).
+            session.abort(e.kind(), e.what(), e.cause());
+        }
+    }
+
+    // Runs the operation just started and throws its error, closing an unusable connection.
+    void finish_op() {
+        run();
+        check();
+    }
+
+    void check() {
+        if (auto e = session.take_error()) {
+            if (!e->connection_usable() || session.failed()) {
+                close();
+            }
+            throw *e;
+        }
+        if (session.want() == smtp::Want::closed) {
+            close();
+        }
+    }
+
+    void close() noexcept {
+        if (stream.is_open()) {
+            stream.close();
+            notify({EventKind::closed, peer, 0, nullptr});
+        }
+    }
+
+    void require_open() const {
+        if (!stream.is_open()) {
+            throw Error(errc::invalid_input, "not connected: call connect() first");
+        }
+    }
+
+    void ensure_hello() {
+        require_open();
+        if (!hello_done) {
+            hello({});
+        }
+    }
+
+    void hello(std::string_view name) {
+        require_open();
+        if (name.empty()) {
+            if (opts.local_name.empty()) {
+                opts.local_name = default_local_name();
+            }
+            name = opts.local_name;
+        }
+        session.hello(name);
+        finish_op();
+        hello_done = true;
+    }
+
+    void begin_data() { data_started = false; }
+
+    // Streams the body once the session is in the body step; pieces come from `next`.
+    template <typename Next>
+    smtp::SendResult stream_body(Next&& next) {
+        run();
+        while (session.want() == smtp::Want::body) {
+            const std::string_view piece = next();
+            if (piece.empty()) {
+                session.end_body();
+                run();
+                break;
+            }
+            session.write_body(piece);
+            run();
+        }
+        check();
+        return session.result();
+    }
+
+    bool hello_done = false;
+};
+
+Client::Client(Options options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+Client::~Client() {
+    if (impl_) {
+        impl_->close();
+    }
+}
+
+void Client::connect(std::string_view host, std::uint16_t port) {
+    Impl& m = *impl_;
+    m.close();
+    m.session = smtp::Session(m.session_options());
+    m.hello_done = false;
+    const std::string target = std::string(host) + ":" + std::to_string(port);
+    m.notify({EventKind::connecting, target, 0, nullptr});
+    m.stream.connect(host, port, net::Clock::now() + m.opts.connect_timeout, m.opts.stop);
+    m.peer = m.stream.remote_endpoint();
+    m.notify({EventKind::connected, m.peer, 0, nullptr});
+    m.session.expect_greeting();
+    m.finish_op();
+}
+
+void Client::hello(std::string_view local_name) { impl_->hello(local_name); }
+
+const smtp::Capabilities& Client::capabilities() {
+    impl_->ensure_hello();
+    return impl_->session.capabilities();
+}
+
+std::optional<std::string> Client::extension(std::string_view name) {
+    return capabilities().extension(name);
+}
+
+smtp::SendResult Client::send(const smtp::Envelope& envelope, std::string_view message) {
+    Impl& m = *impl_;
+    m.ensure_hello();
+    smtp::Envelope env = envelope;
+    if (!env.params.size) {
+        env.params.size = message.size();  // RFC 1870: an estimate of the message size
+    }
+    m.session.send(env);
+    m.begin_data();
+    std::size_t offset = 0;
+    return m.stream_body([&]() -> std::string_view {
+        const std::string_view piece = message.substr(offset, piece_size);
+        offset += piece.size();
+        return piece;
+    });
+}
+
+smtp::SendResult Client::send(const smtp::Envelope& envelope, std::istream& message) {
+    Impl& m = *impl_;
+    m.ensure_hello();
+    smtp::Envelope env = envelope;
+    if (!env.params.size) {
+        // A seekable stream tells its size; SIZE= lets the server refuse an oversized message
+        // before it is sent.
+        const auto here = message.tellg();
+        if (here != std::istream::pos_type(-1) && message.seekg(0, std::ios::end)) {
+            const auto end = message.tellg();
+            message.seekg(here);
+            if (end != std::istream::pos_type(-1) && end >= here) {
+                env.params.size = static_cast<std::uint64_t>(end - here);
+            }
+        }
+        message.clear();
+    }
+    m.session.send(env);
+    m.begin_data();
+    std::string piece(piece_size, '\0');
+    return m.stream_body([&]() -> std::string_view {
+        message.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+        const auto got = static_cast<std::size_t>(message.gcount());
+        if (got == 0 && message.bad()) {
+            throw Error(errc::invalid_input, "reading the message failed");
+        }
+        return std::string_view(piece.data(), got);
+    });
+}
+
+smtp::Reply Client::mail(std::string_view from, const smtp::MailParams& params) {
+    impl_->ensure_hello();
+    impl_->session.mail(from, params);
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+smtp::Reply Client::rcpt(std::string_view to, const smtp::RcptParams& params) {
+    impl_->ensure_hello();
+    impl_->session.rcpt(to, params);
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+DataWriter Client::data() {
+    impl_->ensure_hello();
+    impl_->session.data();
+    impl_->begin_data();
+    impl_->finish_op();
+    return DataWriter(*this);
+}
+
+void DataWriter::write(std::string_view bytes) {
+    Client::Impl& m = *client_->impl_;
+    m.session.write_body(bytes);
+    m.run();
+    m.check();
+}
+
+smtp::Reply DataWriter::finish() {
+    Client::Impl& m = *client_->impl_;
+    m.session.end_body();
+    m.finish_op();
+    return m.session.reply();
+}
+
+smtp::Reply Client::noop() {
+    impl_->ensure_hello();
+    impl_->session.noop();
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+smtp::Reply Client::reset() {
+    impl_->ensure_hello();
+    impl_->session.reset();
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+smtp::Reply Client::verify(std::string_view address) {
+    impl_->ensure_hello();
+    impl_->session.verify(address);
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+smtp::Reply Client::expand(std::string_view list) {
+    impl_->ensure_hello();
+    impl_->session.expand(list);
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+smtp::Reply Client::help(std::string_view topic) {
+    impl_->ensure_hello();
+    impl_->session.help(topic);
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+smtp::Reply Client::command(std::string_view line, std::string_view redacted_trace) {
+    impl_->require_open();
+    impl_->session.command(line, redacted_trace);
+    impl_->finish_op();
+    return impl_->session.reply();
+}
+
+void Client::quit() {
+    Impl& m = *impl_;
+    if (!m.stream.is_open()) {
+        return;
+    }
+    if (m.session.want() != smtp::Want::idle) {
+        m.close();
+        return;
+    }
+    m.session.quit();
+    m.run();
+    m.close();
+    if (auto e = m.session.take_error()) {
+        throw *e;
+    }
+}
+
+void Client::close() noexcept { impl_->close(); }
+
+bool Client::is_open() const { return impl_->stream.is_open() && !impl_->session.failed(); }
+
+const smtp::Session& Client::session() const { return impl_->session; }
+
+}  // namespace missive::client
