@@ -211,7 +211,7 @@ struct Session::State {
             opts.on_reply(r);
         }
         // 421: the server is closing the connection (RFC 5321 3.8), whatever was asked.
-        if (r.code == 421 && p.cmd != Cmd::quit) {
+        if (r.code == 421 && p.cmd != Cmd::quit && p.cmd != Cmd::greeting) {
             Error e = make_error(errc::reply_transient,
                                  p.text + " refused: " + r.to_string() + " (server closing)", &r,
                                  p.text, false);
@@ -611,7 +611,9 @@ void Session::abort(errc reason, std::string_view message, std::error_code cause
         return;
     }
     std::string text(message);
-    if (!command.empty()) {
+    if (!s.pending.empty() && s.pending.front().cmd == Cmd::greeting) {
+        text += " while waiting for the server's greeting";
+    } else if (!command.empty()) {
         text += " while waiting for the reply to " + command;
     } else if (s.in_body) {
         text += " while sending the message data";
@@ -636,7 +638,7 @@ void Session::expect_greeting() {
     s.check_op(!s.greeted && s.pending.empty() && s.op == Op::none && !s.closed,
                "expect_greeting");
     s.begin(Op::greeting);
-    s.pending.push_back({Cmd::greeting, "the greeting"});
+    s.pending.push_back({Cmd::greeting, "greeting"});
 }
 
 void Session::hello(std::string_view local_name) {

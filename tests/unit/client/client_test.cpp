@@ -1,0 +1,571 @@
+#include <missive/client/client.hpp>
+
+#include <missive/send.hpp>
+#include <missive/testing/server.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <sstream>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+using missive::Error;
+using missive::errc;
+using missive::client::Client;
+using missive::client::Event;
+using missive::client::EventKind;
+using missive::client::Options;
+using missive::smtp::Envelope;
+using missive::testing::Conversation;
+using missive::testing::Server;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* greeting_ehlo_pipelining = R"(
+S: 220 mx.test ESMTP
+C: EHLO client.test
+S: 250-mx.test
+S: 250-PIPELINING
+S: 250-SIZE 100000
+S: 250 ENHANCEDSTATUSCODES
+)";
+
+constexpr const char* greeting_ehlo_plain = R"(
+S: 220 mx.test ESMTP
+C: EHLO client.test
+S: 250-mx.test
+S: 250 ENHANCEDSTATUSCODES
+)";
+
+Options options() {
+    Options o;
+    o.local_name = "client.test";
+    o.command_timeout = 5s;
+    o.data_timeout = 5s;
+    return o;
+}
+
+Envelope envelope(std::vector<std::string> to = {"bob@example.org"}) {
+    Envelope e;
+    e.from = "alice@example.org";
+    for (auto& t : to) {
+        e.to.emplace_back(std::move(t));
+    }
+    return e;
+}
+
+const std::string message = "Subject: test\r\n\r\nHello.\r\n";
+
+errc kind_of(const std::function<void()>& f, std::string* what = nullptr) {
+    try {
+        f();
+    } catch (const Error& e) {
+        if (what != nullptr) {
+            *what = e.what();
+        }
+        return e.kind();
+    }
+    return errc{};
+}
+
+}  // namespace
+
+TEST(Client, SendsPipelinedMessage) {
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: MAIL FROM:<alice@example.org> SIZE=25
+C: RCPT TO:<bob@example.org>
+C: RCPT TO:<carol@example.org>
+C: DATA
+S: 250 2.1.0 Ok
+S: 250 2.1.5 Ok
+S: 550 5.1.1 <carol@example.org>: Recipient address rejected
+S: 354 End data with <CR><LF>.<CR><LF>
+!data
+S: 250 2.0.0 Ok: queued as 3F1A2B
+C: QUIT
+S: 221 2.0.0 Bye
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    auto result = c.send(envelope({"bob@example.org", "carol@example.org"}), message);
+    c.quit();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+    EXPECT_EQ(result.queue_id, "3F1A2B");
+    EXPECT_EQ(result.accepted(), std::vector<std::string>{"bob@example.org"});
+    EXPECT_EQ(result.refused(), std::vector<std::string>{"carol@example.org"});
+    EXPECT_EQ(result.recipients[1].reply.enhanced->to_string(), "5.1.1");
+    EXPECT_EQ(server.received(),
+              "EHLO client.test\r\n"
+              "MAIL FROM:<alice@example.org> SIZE=25\r\nRCPT TO:<bob@example.org>\r\n"
+              "RCPT TO:<carol@example.org>\r\nDATA\r\n"
+              "Subject: test\r\n\r\nHello.\r\n.\r\nQUIT\r\n");
+    EXPECT_FALSE(c.is_open());
+}
+
+TEST(Client, WithoutPipeliningWaitsForEachReply) {
+    // The server checks each line before it answers; a client that ran ahead would make the
+    // script read a line it did not expect.
+    Server server(std::string(greeting_ehlo_plain) + R"(
+C: MAIL FROM:<alice@example.org>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@example.org>
+S: 250 2.1.5 Ok
+C: DATA
+S: 354 go
+!data
+S: 250 2.0.0 Ok
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    auto result = c.send(envelope(), message);
+    EXPECT_TRUE(result.all_accepted());
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+}
+
+TEST(Client, ReusesConnectionForSeveralMessages) {
+    std::string script = greeting_ehlo_pipelining;
+    for (int i = 0; i < 3; ++i) {
+        script += R"(
+C: MAIL FROM:<alice@example.org> SIZE=25
+C: RCPT TO:<bob@example.org>
+C: DATA
+S: 250 Ok
+S: 250 Ok
+S: 354 go
+!data
+S: 250 Ok: queued as Q)" + std::to_string(i) + "\n";
+    }
+    Server server(script);
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(c.send(envelope(), message).queue_id, "Q" + std::to_string(i));
+    }
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.connections(), 1U);
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+}
+
+TEST(Client, RepliesSplitIntoSingleBytes) {
+    Server server(std::string("!split\n") + greeting_ehlo_pipelining + R"(
+C: MAIL FROM:<alice@example.org> SIZE=25
+C: RCPT TO:<bob@example.org>
+C: DATA
+S: 250 2.1.0 Ok
+S: 250 2.1.5 Ok
+S: 354 go
+!data
+S: 250 2.0.0 Ok: queued as SPLIT
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(c.send(envelope(), message).queue_id, "SPLIT");
+}
+
+TEST(Client, HeloFallback) {
+    Server server(R"(
+S: 220 old
+C: EHLO client.test
+S: 502 5.5.2 Error: command not recognized
+C: HELO client.test
+S: 250 old
+C: MAIL FROM:<alice@example.org>
+S: 250 Ok
+C: RCPT TO:<bob@example.org>
+S: 250 Ok
+C: DATA
+S: 354 go
+!data
+S: 250 Ok
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    EXPECT_TRUE(c.send(envelope(), message).all_accepted());
+    EXPECT_FALSE(c.session().extended());
+}
+
+TEST(Client, AllRecipientsRefusedIsErrorWithReport) {
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: *
+C: *
+C: DATA
+S: 250 Ok
+S: 550 5.1.1 unknown
+S: 554 5.5.1 Error: no valid recipients
+C: RSET
+S: 250 2.0.0 Ok
+C: NOOP
+S: 250 2.0.0 Ok
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    try {
+        (void)c.send(envelope(), message);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), errc::all_recipients_refused);
+        EXPECT_STREQ(e.what(), "all 1 recipient refused: <bob@example.org>: 550 5.1.1 unknown");
+        EXPECT_TRUE(e.connection_usable());
+        ASSERT_TRUE(e.report());
+        EXPECT_EQ(e.report()->recipients.at(0).reply.code, 550);
+    }
+    EXPECT_TRUE(c.is_open());
+    EXPECT_EQ(c.noop().code, 250);
+}
+
+TEST(Client, DropAfterFinalDotIsOutcomeUnknown) {
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: *
+C: *
+C: DATA
+S: 250 Ok
+S: 250 Ok
+S: 354 go
+!data
+!drop
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    try {
+        (void)c.send(envelope(), message);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), errc::outcome_unknown);
+        ASSERT_TRUE(e.report());
+        EXPECT_TRUE(e.report()->message_sent);
+        EXPECT_EQ(e.report()->accepted(), std::vector<std::string>{"bob@example.org"});
+    }
+    EXPECT_FALSE(c.is_open());
+}
+
+TEST(Client, DropMidDataIsConnectionLost) {
+    Server server([](Conversation& conv) {
+        conv.send_line("220 mx");
+        (void)conv.read_line();
+        conv.send_line("250-mx");
+        conv.send_line("250 PIPELINING");
+        for (int i = 0; i < 3; ++i) {
+            (void)conv.read_line();
+        }
+        conv.send_line("250 Ok");
+        conv.send_line("250 Ok");
+        conv.send_line("354 go");
+        (void)conv.read_exact(1000);
+        conv.close(true);
+    });
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    const std::string big(32 << 20, 'x');  // far more than the socket buffers hold
+    try {
+        (void)c.send(envelope(), big);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), errc::connection_lost) << e.what();
+        ASSERT_TRUE(e.report());
+        EXPECT_FALSE(e.report()->message_sent);
+        EXPECT_TRUE(e.cause()) << "the OS error is kept";
+    }
+    EXPECT_FALSE(c.is_open());
+}
+
+TEST(Client, SlowServerHitsTheDeadline) {
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: NOOP
+!delay 2000
+S: 250 Ok
+)");
+    Options o = options();
+    o.command_timeout = 200ms;
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    const auto start = std::chrono::steady_clock::now();
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.noop(); }, &what), errc::timeout);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+    EXPECT_NE(what.find("while waiting for the reply to NOOP"), std::string::npos) << what;
+    EXPECT_FALSE(c.is_open());
+    EXPECT_EQ(kind_of([&] { c.noop(); }), errc::invalid_input);  // closed, in a defined state
+}
+
+TEST(Client, SlowFinalReplyIsOutcomeUnknown) {
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: *
+C: *
+C: DATA
+S: 250 Ok
+S: 250 Ok
+S: 354 go
+!data
+!delay 2000
+S: 250 Ok
+)");
+    Options o = options();
+    o.data_timeout = 300ms;
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(kind_of([&] { (void)c.send(envelope(), message); }), errc::outcome_unknown);
+}
+
+TEST(Client, CancellationLeavesClientClosed) {
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: NOOP
+!delay 3000
+S: 250 Ok
+)");
+    std::stop_source stop;
+    Options o = options();
+    o.stop = stop.get_token();
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(100ms);
+        stop.request_stop();
+    });
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(kind_of([&] { c.noop(); }), errc::cancelled);
+    canceller.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2000ms);
+    EXPECT_FALSE(c.is_open());
+}
+
+TEST(Client, Reply421AtEveryStep) {
+    // A pipelined send has these server lines; replace the i-th reply with 421 and stop there.
+    const std::vector<std::string> replies = {"220 mx", "250-mx\nS: 250 PIPELINING", "250 Ok",
+                                              "250 Ok", "354 go", "250 Ok"};
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+        std::string script;
+        const std::vector<std::string> reads = {"", "C: EHLO client.test", "", "", "",
+                                                "!data"};
+        // Client lines of the pipelined group arrive together before any reply.
+        for (std::size_t j = 0; j <= i; ++j) {
+            if (j == 2) {
+                script += "C: *\nC: *\nC: DATA\n";
+            } else if (!reads[j].empty()) {
+                script += reads[j] + "\n";
+            }
+            script += "S: " + (j == i ? std::string("421 4.3.2 closing") : replies[j]) + "\n";
+        }
+        script += "!drop\n";
+        Server server(script);
+        Client c(options());
+        std::string what;
+        const errc got = kind_of(
+            [&] {
+                c.connect("127.0.0.1", server.port());
+                (void)c.send(envelope(), message);
+            },
+            &what);
+        EXPECT_EQ(got, errc::reply_transient) << i << ": " << what;
+        EXPECT_NE(what.find("421 4.3.2 closing"), std::string::npos) << what;
+        EXPECT_FALSE(c.is_open()) << i;
+    }
+}
+
+TEST(Client, DropAtEveryStep) {
+    const std::vector<std::string> steps = {
+        "S: 220 mx", "C: EHLO client.test\nS: 250-mx\nS: 250 PIPELINING",
+        "C: *\nC: *\nC: DATA\nS: 250 Ok", "S: 250 Ok", "S: 354 go", "!data"};
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        std::string script;
+        for (std::size_t j = 0; j < i; ++j) {
+            script += steps[j] + "\n";
+        }
+        script += "!drop\n";
+        Server server(script);
+        Client c(options());
+        const errc got = kind_of([&] {
+            c.connect("127.0.0.1", server.port());
+            (void)c.send(envelope(), message);
+        });
+        if (i == 4) {
+            // The server vanished right after 354: the client may have written the whole
+            // message and its end into the socket before it noticed, so both are correct.
+            EXPECT_TRUE(got == errc::connection_lost || got == errc::outcome_unknown) << i;
+        } else {
+            const errc want = i == 5 ? errc::outcome_unknown : errc::connection_lost;
+            EXPECT_EQ(got, want) << "drop before step " << i;
+        }
+    }
+}
+
+TEST(Client, ConnectRefused) {
+    std::uint16_t port = 0;
+    {
+        Server closed("S: 220 x\n");
+        port = closed.port();
+    }
+    Client c(options());
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", port); }, &what), errc::connect_failed);
+    EXPECT_NE(what.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << what;
+}
+
+TEST(Client, GreetingRefused) {
+    Server server("S: 554 5.3.2 no service\n");
+    Client c(options());
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
+              errc::reply_permanent);
+    EXPECT_EQ(what, "server refused the connection: 554 5.3.2 no service");
+}
+
+TEST(Client, StreamsMessageFromIstream) {
+    const std::string big = std::string(3 << 20, 'a') + "\r\n";
+    Server server([&](Conversation& conv) {
+        conv.send_line("220 mx");
+        (void)conv.read_line();
+        conv.send_line("250-mx");
+        conv.send_line("250-PIPELINING");
+        conv.send_line("250 SIZE 100000000");
+        const std::string mail = conv.read_line();
+        (void)conv.read_line();
+        (void)conv.read_line();
+        conv.send_line("250 Ok");
+        conv.send_line("250 Ok");
+        conv.send_line("354 go");
+        const std::string data = conv.read_data();
+        conv.send_line(data.size() == big.size() ? "250 Ok: queued as BIG" : "554 wrong size");
+        conv.send_line(mail);  // a protocol error the client should never see: it stops reading
+    });
+    std::istringstream in(big);
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(c.send(envelope(), in).queue_id, "BIG");
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_NE(server.received().find("SIZE=" + std::to_string(big.size())), std::string::npos);
+}
+
+TEST(Client, BdatWhenChunkingOffered) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250-PIPELINING
+S: 250 CHUNKING
+C: MAIL FROM:<alice@example.org>
+C: RCPT TO:<bob@example.org>
+S: 250 Ok
+S: 250 Ok
+C: BDAT 25 LAST
+!bdat
+S: 250 2.0.0 Ok: queued as CHUNK
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(c.send(envelope(), message).queue_id, "CHUNK");
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+}
+
+TEST(Client, LowLevelCommands) {
+    Server server(std::string(greeting_ehlo_plain) + R"(
+C: MAIL FROM:<alice@example.org>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@example.org>
+S: 250 2.1.5 Ok
+C: DATA
+S: 354 go
+!data
+S: 250 2.0.0 Ok
+C: VRFY bob
+S: 252 2.0.0 bob
+C: XFOO bar
+S: 250 2.0.0 foo
+C: RSET
+S: 250 2.0.0 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(c.extension("ENHANCEDSTATUSCODES"), "");
+    EXPECT_EQ(c.extension("PIPELINING"), std::nullopt);
+    EXPECT_EQ(c.mail("alice@example.org").code, 250);
+    EXPECT_EQ(c.rcpt("bob@example.org").code, 250);
+    auto w = c.data();
+    w.write("Subject: x\r\n\r\n");
+    w.write(".dot\r\n");
+    EXPECT_EQ(w.finish().code, 250);
+    EXPECT_EQ(c.verify("bob").code, 252);
+    EXPECT_EQ(c.command("XFOO bar").text(), "foo");
+    EXPECT_EQ(c.reset().code, 250);
+    c.quit();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+    EXPECT_NE(server.received().find("Subject: x\r\n\r\n..dot\r\n.\r\n"), std::string::npos);
+}
+
+TEST(Client, TraceAndObserver) {
+    Server server(std::string(greeting_ehlo_plain) + "C: NOOP\nS: 250 2.0.0 Ok\n");
+    std::vector<std::string> trace;
+    std::vector<EventKind> events;
+    std::size_t sent = 0;
+    Options o = options();
+    o.trace = [&](missive::smtp::Direction d, std::string_view line) {
+        trace.push_back((d == missive::smtp::Direction::client ? "C: " : "S: ") +
+                        std::string(line));
+    };
+    o.observer = [&](const Event& e) {
+        events.push_back(e.kind);
+        if (e.kind == EventKind::bytes_sent) {
+            sent += e.bytes;
+        }
+    };
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    c.noop();
+    c.close();
+    EXPECT_EQ(trace, (std::vector<std::string>{"S: 220 mx.test ESMTP", "C: EHLO client.test",
+                                               "S: 250-mx.test", "S: 250 ENHANCEDSTATUSCODES",
+                                               "C: NOOP", "S: 250 2.0.0 Ok"}));
+    EXPECT_EQ(events.front(), EventKind::connecting);
+    EXPECT_EQ(events[1], EventKind::connected);
+    EXPECT_EQ(events.back(), EventKind::closed);
+    EXPECT_EQ(std::count(events.begin(), events.end(), EventKind::reply), 3);
+    EXPECT_EQ(sent, std::string("EHLO client.test\r\nNOOP\r\n").size());
+}
+
+TEST(Client, OneCallSend) {
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: *
+C: *
+C: DATA
+S: 250 Ok
+S: 250 Ok
+S: 354 go
+!data
+S: 250 Ok: queued as ONE
+C: QUIT
+S: 221 Bye
+)");
+    Options o = options();
+    auto result = missive::send("127.0.0.1:" + std::to_string(server.port()), envelope(), message, o);
+    EXPECT_EQ(result.queue_id, "ONE");
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+}
+
+TEST(Client, OneCallSendRejectsBadServer) {
+    for (const char* bad : {"", ":25", "host:", "host:0", "host:65536", "host:x", "[::1"}) {
+        EXPECT_EQ(kind_of([&] { (void)missive::send(bad, envelope(), message); }),
+                  errc::invalid_input)
+            << bad;
+    }
+}
+
+TEST(Client, OperationsBeforeConnectThrow) {
+    Client c(options());
+    EXPECT_EQ(kind_of([&] { c.noop(); }), errc::invalid_input);
+    EXPECT_EQ(kind_of([&] { (void)c.send(envelope(), message); }), errc::invalid_input);
+    c.quit();  // nothing to quit: no error
+}
