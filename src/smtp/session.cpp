@@ -136,8 +136,10 @@ struct Session::State {
         op = Op::none;
     }
 
-    void protocol_error(const std::string& what) {
-        const std::string command = pending.empty() ? std::string() : pending.front().text;
+    void protocol_error(const std::string& what, std::string command = {}) {
+        if (command.empty() && !pending.empty()) {
+            command = pending.front().text;
+        }
         fail(make_error(errc::protocol, "protocol error: " + what, nullptr, command, false));
     }
 
@@ -220,7 +222,7 @@ struct Session::State {
         }
         const bool three = r.intermediate();
         if (three && p.cmd != Cmd::data && p.cmd != Cmd::raw) {
-            protocol_error("unexpected reply " + r.to_string() + " to " + p.text);
+            protocol_error("unexpected reply " + r.to_string() + " to " + p.text, p.text);
             return;
         }
         switch (p.cmd) {
@@ -262,7 +264,7 @@ struct Session::State {
                 parser.discard();  // nothing sent before the handshake may be acted on
                 trace_partial.clear();
             } else if (r.positive()) {
-                protocol_error("unexpected reply " + r.to_string() + " to STARTTLS");
+                protocol_error("unexpected reply " + r.to_string() + " to STARTTLS", p.text);
             } else {
                 complete(refused(p, r));
             }
@@ -306,11 +308,11 @@ struct Session::State {
     }
 
     void on_mail(const Pending& p, const Reply& r) {
+        result.mail_reply = r;
         if (op != Op::send) {
             complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
             return;
         }
-        result.mail_reply = r;
         if (!r.positive()) {
             txn_fail(refused(p, r));
             finish_txn_if_settled();
@@ -322,13 +324,13 @@ struct Session::State {
     }
 
     void on_rcpt(const Pending& p, const Reply& r) {
-        if (op != Op::send) {
-            complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
-            return;
-        }
         result.recipients.push_back({rcpts[p.index].address, r.positive(), r});
         if (r.positive()) {
             ++accepted;
+        }
+        if (op != Op::send) {
+            complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
+            return;
         }
         if (txn_error) {  // MAIL failed; these replies only drain the pipeline
             finish_txn_if_settled();
@@ -368,7 +370,7 @@ struct Session::State {
             return;
         }
         if (r.intermediate() || r.positive()) {
-            protocol_error("unexpected reply " + r.to_string() + " to DATA");
+            protocol_error("unexpected reply " + r.to_string() + " to DATA", p.text);
             return;
         }
         if (op != Op::send) {
@@ -386,7 +388,7 @@ struct Session::State {
             return;
         }
         result.data_reply = r;
-        if (opts.protocol == Protocol::lmtp && op == Op::send) {
+        if (opts.protocol == Protocol::lmtp && !result.recipients.empty()) {
             // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
             auto& rr = result.recipients[p.index];
             rr.accepted = r.positive();
@@ -434,7 +436,7 @@ struct Session::State {
 
     void add_end_replies(const std::string& text) {
         terminator_end = queued;
-        if (opts.protocol == Protocol::lmtp && op == Op::send) {
+        if (opts.protocol == Protocol::lmtp && accepted > 0) {
             for (std::size_t i = 0; i < result.recipients.size(); ++i) {
                 if (result.recipients[i].accepted) {
                     pending.push_back({Cmd::data_end, text, i});
@@ -668,6 +670,9 @@ void Session::mail(std::string_view from, const MailParams& params) {
     std::string line = detail::mail_command(from, params, s.caps, detail::has_non_ascii(from),
                                             false);
     s.begin(Op::single);
+    s.result = SendResult{};  // a new transaction: rcpt() and data() add to it
+    s.rcpts.clear();
+    s.accepted = 0;
     s.queue(Cmd::mail, std::move(line));
 }
 
@@ -676,14 +681,14 @@ void Session::rcpt(std::string_view to, const RcptParams& params) {
     s.check_op(s.idle(), "rcpt");
     std::string line = detail::rcpt_command(to, params, s.caps);
     s.begin(Op::single);
-    s.queue(Cmd::rcpt, std::move(line));
+    s.rcpts.emplace_back(std::string(to), params);
+    s.queue(Cmd::rcpt, std::move(line), s.rcpts.size() - 1);
 }
 
 void Session::data() {
     State& s = *s_;
     s.check_op(s.idle(), "data");
     s.begin(Op::data);
-    s.result = SendResult{};
     s.chunked = false;
     s.binary_body = false;
     s.terminator_end = 0;
