@@ -558,7 +558,7 @@ TEST(Session, ChunkingSendsBdatLast) {
     s.write_body("a\n.\nb\n");
     EXPECT_EQ(s.want(), Want::body);  // buffered until the chunk is full or the end
     s.end_body();
-    EXPECT_EQ(take_output(s), "BDAT 10 LAST\r\na\r\n.\r\nb\r\n");
+    EXPECT_EQ(take_output(s), "BDAT 9 LAST\r\na\r\n.\r\nb\r\n");
     EXPECT_EQ(s.phase(), Phase::data_end);
     s.receive("250 2.0.0 Ok: queued as ABC\r\n");
     EXPECT_FALSE(s.take_error());
@@ -630,7 +630,7 @@ TEST(Session, BinaryMimeNeedsChunkingAndIsUnaltered) {
     s.receive("250 Ok\r\n250 Ok\r\n");
     s.write_body(std::string("a\n\0\r", 4));
     s.end_body();
-    EXPECT_EQ(take_output(s), std::string("BDAT 4 LAST\r\na\n\0\r", 18));
+    EXPECT_EQ(take_output(s), std::string("BDAT 4 LAST\r\na\n\0\r", 17));
     auto t = ready_session("PIPELINING\nBINARYMIME");
     EXPECT_EQ(expect_invalid([&] { t.send(e); }), errc::invalid_input);
 }
