@@ -40,6 +40,12 @@ public:
     virtual void delay(std::chrono::milliseconds ms) = 0;
 };
 
+/** Where a Server listens and how long it waits for the client. */
+struct ServerOptions {
+    std::string address = "127.0.0.1";           ///< an IPv4 literal
+    std::chrono::milliseconds io_timeout{10000};  ///< each read gives up after this long
+};
+
 /**
  * A scripted SMTP server on a loopback port, in-process, for tests (also users' tests). It accepts
  * connections one after another in a thread of its own, runs a script or a handler on each, and
@@ -63,10 +69,7 @@ class Server {
 public:
     using Handler = std::function<void(Conversation&)>;
 
-    struct Options {
-        std::string address = "127.0.0.1";
-        std::chrono::milliseconds io_timeout{10000};
-    };
+    using Options = ServerOptions;
 
     /** Runs `script` on every connection. @throws std::invalid_argument for a bad step */
     explicit Server(std::string_view script, Options options = {});
