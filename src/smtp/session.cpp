@@ -558,20 +558,35 @@ void Session::receive(std::string_view bytes) {
         }
     }
     s.parser.feed(bytes);
+    bool completed_here = false;
+    std::optional<Error> outcome;  // of an operation that completed during this call
     while (!s.fatal && !s.want_tls) {
         std::optional<Reply> r = s.parser.next();
         if (!r) {
             break;
         }
+        const bool busy = s.op != Op::none;
         s.on_reply(*r);
+        if (busy && s.op == Op::none && !s.fatal) {
+            completed_here = true;
+            outcome = s.op_error;
+        }
     }
-    if (s.fatal || s.want_tls) {
+    if (s.want_tls) {
         return;
     }
-    if (s.parser.failed()) {
+    if (s.fatal) {
+        // already failed in on_reply (e.g. a surplus reply)
+    } else if (s.parser.failed()) {
         s.protocol_error(s.parser.error_message());
     } else if (s.pending.empty() && s.parser.buffered() > 0 && !s.closed) {
         s.protocol_error("unexpected data from the server when no command was outstanding");
+    }
+    if (s.fatal && completed_here) {
+        // The operation was complete before the junk arrived: its outcome stands (a message
+        // the server accepted must not look failed and be sent twice), and the session is
+        // failed for whatever comes next.
+        s.op_error = std::move(outcome);
     }
 }
 

@@ -373,7 +373,7 @@ TEST(Client, DropAtEveryStep) {
     const std::vector<std::string> steps = {
         "S: 220 mx", "C: EHLO client.test\nS: 250-mx\nS: 250 PIPELINING",
         "C: *\nC: *\nC: DATA\nS: 250 Ok", "S: 250 Ok", "S: 354 go", "!data"};
-    for (std::size_t i = 0; i < steps.size(); ++i) {
+    for (std::size_t i = 0; i <= steps.size(); ++i) {
         std::string script;
         for (std::size_t j = 0; j < i; ++j) {
             script += steps[j] + "\n";
@@ -385,14 +385,15 @@ TEST(Client, DropAtEveryStep) {
             c.connect("127.0.0.1", server.port());
             (void)c.send(envelope(), message);
         });
-        if (i == 4) {
+        if (i == steps.size() - 1) {
             // The server vanished right after 354: the client may have written the whole
             // message and its end into the socket before it noticed, so both are correct.
             EXPECT_TRUE(got == errc::connection_lost || got == errc::outcome_unknown) << i;
         } else {
-            const errc want = i == 5 ? errc::outcome_unknown : errc::connection_lost;
+            const errc want = i == steps.size() ? errc::outcome_unknown : errc::connection_lost;
             EXPECT_EQ(got, want) << "drop before step " << i;
         }
+        EXPECT_FALSE(c.is_open());
     }
 }
 
@@ -425,7 +426,7 @@ TEST(Client, StreamsMessageFromIstream) {
         conv.send_line("250-mx");
         conv.send_line("250-PIPELINING");
         conv.send_line("250 SIZE 100000000");
-        const std::string mail = conv.read_line();
+        const std::string mail = conv.read_line();  // MAIL FROM:<…> SIZE=…
         (void)conv.read_line();
         (void)conv.read_line();
         conv.send_line("250 Ok");
@@ -433,7 +434,7 @@ TEST(Client, StreamsMessageFromIstream) {
         conv.send_line("354 go");
         const std::string data = conv.read_data();
         conv.send_line(data.size() == big.size() ? "250 Ok: queued as BIG" : "554 wrong size");
-        conv.send_line(mail);  // a protocol error the client should never see: it stops reading
+        (void)mail;
     });
     std::istringstream in(big);
     Client c(options());
@@ -568,4 +569,25 @@ TEST(Client, OperationsBeforeConnectThrow) {
     EXPECT_EQ(kind_of([&] { c.noop(); }), errc::invalid_input);
     EXPECT_EQ(kind_of([&] { (void)c.send(envelope(), message); }), errc::invalid_input);
     c.quit();  // nothing to quit: no error
+}
+
+TEST(Client, SurplusAfterFinalReplyKeepsResultButClosesConnection) {
+    // The message was accepted; junk after the reply must not turn that into a failure (the
+    // caller would send it twice), but the connection cannot be trusted any more.
+    Server server(std::string(greeting_ehlo_pipelining) + R"(
+C: *
+C: *
+C: DATA
+S: 250 Ok
+S: 250 Ok
+S: 354 go
+!data
+!raw 250 Ok: queued as X1\r\n250 surplus\r\n
+)");
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(c.send(envelope(), message).queue_id, "X1");
+    EXPECT_FALSE(c.is_open());
+    ASSERT_TRUE(c.session().failed());
+    EXPECT_EQ(c.session().error()->kind(), errc::protocol);
 }
