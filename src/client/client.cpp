@@ -32,6 +32,9 @@ struct Client::Impl {
     std::string peer;
     net::Deadline data_deadline{};
     bool data_started = false;
+    // Set when the wait for a reply starts, cleared by each reply and each write: a server that
+    // dribbles a reply byte by byte still runs into it (each read does not restart the clock).
+    std::optional<net::Deadline> reply_deadline;
     std::array<char, read_size> buffer{};
 
     explicit Impl(Options o)
@@ -46,11 +49,10 @@ struct Client::Impl {
         so.use_chunking = opts.chunking;
         so.chunk_size = opts.chunk_size;
         so.trace = opts.trace;
-        if (opts.observer) {
-            so.on_reply = [this](const smtp::Reply& r) {
-                notify({EventKind::reply, peer, 0, &r});
-            };
-        }
+        so.on_reply = [this](const smtp::Reply& r) {
+            reply_deadline.reset();  // the next reply gets a full timeout of its own
+            notify({EventKind::reply, peer, 0, &r});
+        };
         return so;
     }
 
@@ -69,7 +71,10 @@ struct Client::Impl {
             }
             return data_deadline;
         }
-        return net::Clock::now() + opts.command_timeout;
+        if (!reply_deadline) {
+            reply_deadline = net::Clock::now() + opts.command_timeout;
+        }
+        return *reply_deadline;
     }
 
     // Moves bytes until the session needs the caller again (body data, or the operation is over).
@@ -80,6 +85,7 @@ struct Client::Impl {
                 case smtp::Want::output: {
                     const std::string_view out = session.output();
                     stream.write_all(out, deadline(), opts.stop);
+                    reply_deadline.reset();
                     notify({EventKind::bytes_sent, peer, out.size(), nullptr});
                     session.consume_output(out.size());
                     break;

@@ -591,3 +591,25 @@ S: 354 go
     ASSERT_TRUE(c.session().failed());
     EXPECT_EQ(c.session().error()->kind(), errc::protocol);
 }
+
+TEST(Client, ReplyDribbledByteByByteStillTimesOut) {
+    // Each byte arrives well within the timeout, but the reply as a whole does not.
+    Server server([](Conversation& conv) {
+        conv.send_line("220 mx");
+        (void)conv.read_line();
+        conv.send_line("250 mx");
+        (void)conv.read_line();  // NOOP
+        for (char ch : std::string("250 this reply takes far too long\r\n")) {
+            conv.send_raw(std::string(1, ch));
+            conv.delay(50ms);
+        }
+    });
+    Options o = options();
+    o.command_timeout = 400ms;
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    c.hello();
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(kind_of([&] { c.noop(); }), errc::timeout);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
+}
