@@ -39,10 +39,10 @@ std::error_code make_error_code(errc e) noexcept;
 
 /** What an Error carries beyond its code; every field is optional. */
 struct ErrorDetails {
-    std::optional<smtp::Reply> reply;        ///< the server's reply that caused it
-    std::string command;                     ///< the command that failed (AUTH redacted)
-    std::error_code cause;                   ///< the OS, Asio or OpenSSL error underneath
-    std::optional<smtp::SendResult> report;  ///< each recipient's outcome so far
+    std::optional<smtp::Reply> reply{};        ///< the server's reply that caused it
+    std::string command{};                     ///< the command that failed (AUTH redacted)
+    std::error_code cause{};                   ///< the OS, Asio or OpenSSL error underneath
+    std::optional<smtp::SendResult> report{};  ///< each recipient's outcome so far
     bool connection_usable = false;          ///< the connection can take further commands
 };
 

@@ -80,7 +80,8 @@ std::vector<fs::path> find_delivered(const fs::path& dir, const std::string& tok
         std::error_code ec;
         for (auto it = fs::recursive_directory_iterator(dir, ec);
              !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            if (it->is_regular_file(ec) && it->path().string().find("/tmp/") == std::string::npos &&
+            // Skip Maildir's tmp/: a file there is still being written.
+            if (it->is_regular_file(ec) && it->path().parent_path().filename() != "tmp" &&
                 read_file(it->path()).find(token) != std::string::npos) {
                 found.push_back(it->path());
             }
@@ -136,7 +137,10 @@ TEST_P(SmtpSink, DeliversDotStuffedMessage) {
     c.quit();
     EXPECT_TRUE(r.all_accepted());
     EXPECT_EQ(r.data_reply->code, 250);
-    const auto files = find_delivered(setting("MISSIVE_TEST_DIR"), token, 1);
+    const std::string dump_dir = std::string(GetParam()) == "MISSIVE_TEST_SINK_PORT"
+                                     ? "/sink"
+                                     : "/sink_nopipe";
+    const auto files = find_delivered(setting("MISSIVE_TEST_DIR") + dump_dir, token, 1);
     ASSERT_EQ(files.size(), 1U);
     const std::string dump = read_file(files[0]);
     EXPECT_NE(dump.find("X-Rcpt-Args: <bob@example.com>"), std::string::npos) << dump;
@@ -163,7 +167,7 @@ TEST(SmtpSink, ManyMessagesOnOneConnection) {
         EXPECT_TRUE(r.all_accepted());
     }
     c.quit();
-    EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR"), token, 20).size(), 20U);
+    EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR") + "/sink", token, 20).size(), 20U);
 }
 
 class Postfix : public ::testing::TestWithParam<const char*> {};
@@ -202,7 +206,7 @@ TEST_P(Postfix, DeliversAndReportsEachRecipient) {
         return l.rfind("C: BDAT ", 0) == 0;
     });
     EXPECT_EQ(used_bdat, full);
-    const auto files = find_delivered(setting("MISSIVE_TEST_DIR"), token, 1);
+    const auto files = find_delivered(setting("MISSIVE_TEST_DIR") + "/mail", token, 1);
     ASSERT_EQ(files.size(), 1U);
     const std::string delivered = read_file(files[0]);
     EXPECT_NE(delivered.find("Hello Bob.\n.dot line\n" + token + "\n"), std::string::npos)
@@ -271,7 +275,7 @@ TEST(Postfix, LargeMessageStreamed) {
     auto r = c.send({.from = "alice@example.org", .to = {"bob@example.com"}}, in);
     c.quit();
     EXPECT_TRUE(r.all_accepted());
-    const auto files = find_delivered(setting("MISSIVE_TEST_DIR"), token, 1, 30s);
+    const auto files = find_delivered(setting("MISSIVE_TEST_DIR") + "/mail", token, 1, 30s);
     ASSERT_EQ(files.size(), 1U);
     std::string lf_body;
     for (char ch : body) {
@@ -290,5 +294,5 @@ TEST(Postfix, OneCallSend) {
                            {.from = "alice@example.org", .to = {"bob@example.com"}},
                            message(token, "one call\r\n"), options());
     EXPECT_TRUE(r.all_accepted());
-    EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR"), token, 1).size(), 1U);
+    EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR") + "/mail", token, 1).size(), 1U);
 }

@@ -25,8 +25,8 @@ enum class EventKind {
 
 /** One connection event; the views and pointer are valid during the call only. */
 struct Event {
-    EventKind kind;
-    std::string_view peer;
+    EventKind kind{};
+    std::string_view peer{};
     std::size_t bytes = 0;
     const smtp::Reply* reply = nullptr;
 };
@@ -37,7 +37,7 @@ using Observer = std::function<void(const Event&)>;
 /** How a client connects and talks; every field has a safe default. */
 struct Options {
     /// The name given in EHLO/HELO; empty: this machine's host name, else "localhost".
-    std::string local_name;
+    std::string local_name{};
     smtp::Protocol protocol = smtp::Protocol::smtp;
     /// Resolving and connecting, all addresses together.
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
@@ -48,11 +48,11 @@ struct Options {
     bool pipelining = true;   ///< pipeline when the server offers PIPELINING
     bool chunking = true;     ///< use BDAT when the server offers CHUNKING
     std::size_t chunk_size = std::size_t{1} << 20;  ///< BDAT chunk size
-    smtp::Limits limits;      ///< bounds on what the server may send
-    smtp::Trace trace;        ///< the dialogue, line by line, credentials redacted
-    Observer observer;        ///< connection events
+    smtp::Limits limits{};      ///< bounds on what the server may send
+    smtp::Trace trace{};        ///< the dialogue, line by line, credentials redacted
+    Observer observer{};        ///< connection events
     /// Cancels whatever the client is doing (errc::cancelled); the connection is then closed.
-    std::stop_token stop;
+    std::stop_token stop{};
 };
 
 }  // namespace missive::client

@@ -49,26 +49,26 @@ struct DeliverBy {
  * which is informational and simply left out.
  */
 struct MailParams {
-    std::optional<std::uint64_t> size;   ///< SIZE= (RFC 1870); also checked against the limit
+    std::optional<std::uint64_t> size{};   ///< SIZE= (RFC 1870); also checked against the limit
     BodyType body = BodyType::unspecified;
     bool smtputf8 = false;               ///< SMTPUTF8 (RFC 6531); implied by non-ASCII addresses
     DsnReturn ret = DsnReturn::unspecified;  ///< RET= (RFC 3461)
-    std::string envid;                   ///< ENVID= (RFC 3461), xtext-encoded on the wire
+    std::string envid{};                   ///< ENVID= (RFC 3461), xtext-encoded on the wire
     bool requiretls = false;             ///< REQUIRETLS (RFC 8689)
-    std::optional<DeliverBy> by;         ///< BY= (RFC 2852)
-    std::optional<int> mt_priority;      ///< MT-PRIORITY= -9..9 (RFC 6710)
+    std::optional<DeliverBy> by{};         ///< BY= (RFC 2852)
+    std::optional<int> mt_priority{};      ///< MT-PRIORITY= -9..9 (RFC 6710)
 };
 
 /** Parameters of RCPT TO (RFC 3461). */
 struct RcptParams {
     Notify notify = Notify::unspecified;  ///< NOTIFY=
-    std::string orcpt;                    ///< ORCPT=rfc822;… (the original address), xtext-encoded
+    std::string orcpt{};                    ///< ORCPT=rfc822;… (the original address), xtext-encoded
 };
 
 /** One envelope recipient; converts from a plain address. */
 struct Recipient {
-    std::string address;
-    RcptParams params;
+    std::string address{};
+    RcptParams params{};
 
     Recipient(std::string addr, RcptParams p = {})  // NOLINT(google-explicit-constructor)
         : address(std::move(addr))
@@ -79,9 +79,9 @@ struct Recipient {
 
 /** Who a message is from and to, as SMTP sees it; independent of the message's headers. */
 struct Envelope {
-    std::string from;               ///< reverse path; "" for the null sender <>
-    std::vector<Recipient> to;      ///< forward paths
-    MailParams params;
+    std::string from{};               ///< reverse path; "" for the null sender <>
+    std::vector<Recipient> to{};      ///< forward paths
+    MailParams params{};
 };
 
 }  // namespace missive::smtp

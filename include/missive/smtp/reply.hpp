@@ -26,8 +26,8 @@ struct EnhancedCode {
  */
 struct Reply {
     int code = 0;
-    std::optional<EnhancedCode> enhanced;
-    std::vector<std::string> lines;
+    std::optional<EnhancedCode> enhanced{};
+    std::vector<std::string> lines{};
 
     /** @return true for 2xx. */
     [[nodiscard]] bool positive() const { return code >= 200 && code < 300; }

@@ -10,9 +10,9 @@ namespace missive::smtp {
 
 /** What became of one envelope recipient. */
 struct RecipientResult {
-    std::string address;  ///< as given to RCPT TO
+    std::string address{};  ///< as given to RCPT TO
     bool accepted = false;
-    Reply reply;  ///< the RCPT reply; for LMTP, the per-recipient reply after the data
+    Reply reply{};  ///< the RCPT reply; for LMTP, the per-recipient reply after the data
 };
 
 /**
@@ -21,10 +21,10 @@ struct RecipientResult {
  * itself was refused. Errors carry the result as far as it got (`Error::report()`).
  */
 struct SendResult {
-    std::optional<Reply> mail_reply;             ///< reply to MAIL FROM, once received
-    std::vector<RecipientResult> recipients;     ///< one per RCPT TO that got a reply, in order
-    std::optional<Reply> data_reply;             ///< final reply after the message data
-    std::string queue_id;                        ///< from the final reply ("queued as X"), or ""
+    std::optional<Reply> mail_reply{};             ///< reply to MAIL FROM, once received
+    std::vector<RecipientResult> recipients{};     ///< one per RCPT TO that got a reply, in order
+    std::optional<Reply> data_reply{};             ///< final reply after the message data
+    std::string queue_id{};                        ///< from the final reply ("queued as X"), or ""
     bool message_sent = false;                   ///< every byte of the message and its end went out
 
     /** @return the recipients whose RCPT (and, for LMTP, data reply) was positive. */

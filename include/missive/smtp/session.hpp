@@ -52,11 +52,11 @@ enum class Phase {
 
 struct SessionOptions {
     Protocol protocol = Protocol::smtp;
-    Limits limits;
+    Limits limits{};
     bool use_pipelining = true;  ///< pipeline when the server offers PIPELINING (RFC 2920)
     bool use_chunking = true;    ///< send BDAT when the server offers CHUNKING (RFC 3030)
     std::size_t chunk_size = std::size_t{1} << 20;  ///< BDAT chunk size in octets
-    Trace trace;
+    Trace trace{};
     std::function<void(const Reply&)> on_reply;  ///< called with every complete reply
 };
 

@@ -1,0 +1,13 @@
+# libFuzzer targets: each fuzz/<name>_fuzz.cpp with the core sources it needs, under ASan+UBSan.
+if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  message(FATAL_ERROR "MISSIVE_BUILD_FUZZ needs clang (use the fuzz preset)")
+endif()
+file(GLOB MISSIVE_FUZZERS CONFIGURE_DEPENDS fuzz/*_fuzz.cpp)
+foreach(src IN LISTS MISSIVE_FUZZERS)
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE src)
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE missive::missive)
+endforeach()

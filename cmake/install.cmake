@@ -1,0 +1,31 @@
+include(CMakePackageConfigHelpers)
+
+install(TARGETS missive EXPORT missive-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT missive-targets NAMESPACE missive::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/missive)
+
+configure_package_config_file(cmake/missive-config.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/missive-config.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/missive)
+# 0.x: a minor release may break the API, so only the same minor version is compatible.
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/missive-config-version.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/missive-config.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/missive-config-version.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/missive)
+
+# Relocatable: the prefix is found from where the .pc file lies, so a staged or moved install works.
+file(RELATIVE_PATH MISSIVE_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
+     "${CMAKE_INSTALL_PREFIX}")
+# A static libmissive needs its dependencies on every link line; a shared one only with --static.
+if(BUILD_SHARED_LIBS)
+  set(MISSIVE_PC_REQUIRES "Requires.private")
+else()
+  set(MISSIVE_PC_REQUIRES "Requires")
+endif()
+configure_file(cmake/missive.pc.in ${CMAKE_CURRENT_BINARY_DIR}/missive.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/missive.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,46 @@
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+# Unit tests: the sans-I/O core fed bytes, the clients against testing::Server.
+file(GLOB_RECURSE MISSIVE_UNIT_TESTS CONFIGURE_DEPENDS tests/unit/*_test.cpp tests/support/*.cpp)
+add_executable(missive_unit_tests ${MISSIVE_UNIT_TESTS})
+target_include_directories(missive_unit_tests PRIVATE tests src)
+target_link_libraries(missive_unit_tests PRIVATE missive missive_asio missive_warnings
+  GTest::gmock_main)
+gtest_discover_tests(missive_unit_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+
+# Dependencies point down only, and the core does no I/O (STYLE.md).
+add_test(NAME layering
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/cmake/layering.py ${PROJECT_SOURCE_DIR})
+set_tests_properties(layering PROPERTIES LABELS unit)
+
+# Integration tests against real servers that ctest fixtures start and stop.
+set(MISSIVE_IT_DIR ${CMAKE_BINARY_DIR}/integration)
+set(MISSIVE_IT_SCRIPTS ${PROJECT_SOURCE_DIR}/tests/integration/scripts)
+file(GLOB MISSIVE_INTEGRATION_TESTS CONFIGURE_DEPENDS tests/integration/*_test.cpp)
+add_executable(missive_integration_tests ${MISSIVE_INTEGRATION_TESTS})
+target_compile_definitions(missive_integration_tests PRIVATE
+  MISSIVE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+target_link_libraries(missive_integration_tests PRIVATE missive missive_warnings
+  GTest::gmock_main)
+add_test(NAME integration_servers_start COMMAND ${MISSIVE_IT_SCRIPTS}/setup.sh ${MISSIVE_IT_DIR})
+add_test(NAME integration_servers_stop
+  COMMAND ${MISSIVE_IT_SCRIPTS}/stop-servers.sh ${MISSIVE_IT_DIR})
+set_tests_properties(integration_servers_start PROPERTIES FIXTURES_SETUP servers
+  LABELS integration)
+set_tests_properties(integration_servers_stop PROPERTIES FIXTURES_CLEANUP servers
+  LABELS integration)
+gtest_discover_tests(missive_integration_tests DISCOVERY_TIMEOUT 60 PROPERTIES
+  LABELS integration FIXTURES_REQUIRED servers
+  ENVIRONMENT MISSIVE_TEST_ENV=${MISSIVE_IT_DIR}/env)
+# Python's smtplib as an independent client proves the fixtures themselves.
+add_test(NAME integration_smoke_smtplib
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/smtp_smoke.py ${MISSIVE_IT_DIR})
+set_tests_properties(integration_smoke_smtplib PROPERTIES FIXTURES_REQUIRED servers
+  LABELS integration)
+
+# An outside project builds against the installed package (CMake and pkg-config).
+add_test(NAME install
+  COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+          -DGENERATOR=${CMAKE_GENERATOR} -P ${PROJECT_SOURCE_DIR}/tests/install/run.cmake)
+set_tests_properties(install PROPERTIES LABELS install)

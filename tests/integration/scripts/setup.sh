@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# setup.sh DIR: starts every server the integration tests use and writes DIR/env (KEY=VALUE),
+# which the tests read through MISSIVE_TEST_ENV. Stop them with stop-servers.sh DIR.
+set -euo pipefail
+dir=$1
+here=$(dirname "$0")
+"$here/stop-servers.sh" "$dir"
+rm -rf "$dir"
+mkdir -p "$dir"
+"$here/start-smtp-sink.sh" "$dir" sink
+"$here/start-smtp-sink.sh" "$dir" sink_nopipe -p
+"$here/start-postfix.sh" "$dir"
+cat >"$dir/env" <<ENV
+MISSIVE_TEST_SINK_PORT=$(cat "$dir/sink.port")
+MISSIVE_TEST_SINK_NOPIPE_PORT=$(cat "$dir/sink_nopipe.port")
+MISSIVE_TEST_POSTFIX_PORT=$(cat "$dir/postfix.port")
+MISSIVE_TEST_POSTFIX_PLAIN_PORT=$(cat "$dir/postfix_plain.port")
+MISSIVE_TEST_DIR=$dir
+ENV
+cat "$dir/env"
