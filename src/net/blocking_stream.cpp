@@ -19,7 +19,7 @@ std::string describe(const asio::ip::tcp::endpoint& ep) {
 }
 
 std::string seconds_of(Deadline start, Deadline deadline) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start).count();
+    const auto ms = std::chrono::round<std::chrono::milliseconds>(deadline - start).count();
     if (ms % 1000 == 0) {
         return std::to_string(ms / 1000) + " s";
     }
