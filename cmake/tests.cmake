@@ -9,6 +9,12 @@ target_link_libraries(missive_unit_tests PRIVATE missive missive_asio missive_wa
   GTest::gmock_main)
 gtest_discover_tests(missive_unit_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 
+# Hostile and broken servers.
+file(GLOB MISSIVE_ADVERSARIAL_TESTS CONFIGURE_DEPENDS tests/adversarial/*_test.cpp)
+add_executable(missive_adversarial_tests ${MISSIVE_ADVERSARIAL_TESTS})
+target_link_libraries(missive_adversarial_tests PRIVATE missive missive_warnings GTest::gmock_main)
+gtest_discover_tests(missive_adversarial_tests PROPERTIES LABELS adversarial DISCOVERY_TIMEOUT 60)
+
 # Dependencies point down only, and the core does no I/O (STYLE.md).
 add_test(NAME layering
   COMMAND python3 ${PROJECT_SOURCE_DIR}/cmake/layering.py ${PROJECT_SOURCE_DIR})

@@ -121,7 +121,10 @@ struct Client::Impl {
         check();
     }
 
-    void check() {
+    // Throws the operation's error. When the operation succeeded but the session failed just
+    // after (junk behind the reply), `keep_result` says whether the success must stand (a sent
+    // message, which must not look failed and be sent again) or the failure is reported now.
+    void check(bool keep_result = false) {
         if (auto e = session.take_error()) {
             if (!e->connection_usable() || session.failed()) {
                 close();
@@ -130,6 +133,9 @@ struct Client::Impl {
         }
         if (session.want() == smtp::Want::closed) {
             close();
+            if (session.failed() && !keep_result) {
+                throw *session.error();
+            }
         }
     }
 
@@ -141,6 +147,11 @@ struct Client::Impl {
     }
 
     void require_open() const {
+        if (const Error* e = session.error()) {
+            throw Error(errc::invalid_input,
+                        std::string("not connected: the connection was closed after: ") +
+                            e->what());
+        }
         if (!stream.is_open()) {
             throw Error(errc::invalid_input, "not connected: call connect() first");
         }
@@ -182,7 +193,7 @@ struct Client::Impl {
             session.write_body(piece);
             run();
         }
-        check();
+        check(true);
         return session.result();
     }
 
@@ -305,7 +316,8 @@ void DataWriter::write(std::string_view bytes) {
 smtp::Reply DataWriter::finish() {
     Client::Impl& m = *client_->impl_;
     m.session.end_body();
-    m.finish_op();
+    m.run();
+    m.check(true);
     return m.session.reply();
 }
 
