@@ -170,6 +170,31 @@ TEST(SmtpSink, ManyMessagesOnOneConnection) {
     EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR") + "/sink", token, 20).size(), 20U);
 }
 
+TEST(SmtpSink, Lmtp) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_LMTP_PORT");
+    REQUIRE_SERVER(port);
+    const std::string token = unique_token();
+    std::vector<std::string> trace;
+    Options o = options();
+    o.protocol = missive::smtp::Protocol::lmtp;
+    o.trace = [&](missive::smtp::Direction, std::string_view line) {
+        trace.emplace_back(line);
+    };
+    Client c(o);
+    c.connect("127.0.0.1", port);
+    auto r = c.send({.from = "alice@example.org", .to = {"bob@example.com", "carol@example.com"}},
+                    message(token, "lmtp\r\n"));
+    c.quit();
+    EXPECT_EQ(trace.at(1), "LHLO client.missive.test");
+    ASSERT_EQ(r.recipients.size(), 2U);
+    EXPECT_TRUE(r.all_accepted());
+    // After the data, LMTP answers once per recipient; each is recorded as that recipient's
+    // reply: smtp-sink's "250 2.2.0 Ok", not RCPT's "250 2.1.5 Ok".
+    EXPECT_EQ(r.recipients[0].reply.enhanced->to_string(), "2.2.0");
+    EXPECT_EQ(r.recipients[1].reply.enhanced->to_string(), "2.2.0");
+    EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR") + "/sink_lmtp", token, 1).size(), 1U);
+}
+
 class Postfix : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(Postfix, DeliversAndReportsEachRecipient) {

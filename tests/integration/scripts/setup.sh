@@ -9,10 +9,12 @@ rm -rf "$dir"
 mkdir -p "$dir"
 "$here/start-smtp-sink.sh" "$dir" sink
 "$here/start-smtp-sink.sh" "$dir" sink_nopipe -p
+"$here/start-smtp-sink.sh" "$dir" sink_lmtp -L
 "$here/start-postfix.sh" "$dir"
 cat >"$dir/env" <<ENV
 MISSIVE_TEST_SINK_PORT=$(cat "$dir/sink.port")
 MISSIVE_TEST_SINK_NOPIPE_PORT=$(cat "$dir/sink_nopipe.port")
+MISSIVE_TEST_LMTP_PORT=$(cat "$dir/sink_lmtp.port")
 MISSIVE_TEST_POSTFIX_PORT=$(cat "$dir/postfix.port")
 MISSIVE_TEST_POSTFIX_PLAIN_PORT=$(cat "$dir/postfix_plain.port")
 MISSIVE_TEST_DIR=$dir
