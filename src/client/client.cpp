@@ -179,6 +179,15 @@ struct Client::Impl {
 
     void begin_data() { data_started = false; }
 
+    // A command with one reply: say EHLO first if needed, run it, throw its error.
+    template <typename Start>
+    smtp::Reply simple(Start&& start) {
+        ensure_hello();
+        start();
+        finish_op();
+        return session.reply();
+    }
+
     // Streams the body once the session is in the body step; pieces come from `next`.
     template <typename Next>
     smtp::SendResult stream_body(Next&& next) {
@@ -285,17 +294,11 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, std::istream& mess
 }
 
 smtp::Reply Client::mail(std::string_view from, const smtp::MailParams& params) {
-    impl_->ensure_hello();
-    impl_->session.mail(from, params);
-    impl_->finish_op();
-    return impl_->session.reply();
+    return impl_->simple([&] { impl_->session.mail(from, params); });
 }
 
 smtp::Reply Client::rcpt(std::string_view to, const smtp::RcptParams& params) {
-    impl_->ensure_hello();
-    impl_->session.rcpt(to, params);
-    impl_->finish_op();
-    return impl_->session.reply();
+    return impl_->simple([&] { impl_->session.rcpt(to, params); });
 }
 
 DataWriter Client::data() {
@@ -322,38 +325,23 @@ smtp::Reply DataWriter::finish() {
 }
 
 smtp::Reply Client::noop() {
-    impl_->ensure_hello();
-    impl_->session.noop();
-    impl_->finish_op();
-    return impl_->session.reply();
+    return impl_->simple([&] { impl_->session.noop(); });
 }
 
 smtp::Reply Client::reset() {
-    impl_->ensure_hello();
-    impl_->session.reset();
-    impl_->finish_op();
-    return impl_->session.reply();
+    return impl_->simple([&] { impl_->session.reset(); });
 }
 
 smtp::Reply Client::verify(std::string_view address) {
-    impl_->ensure_hello();
-    impl_->session.verify(address);
-    impl_->finish_op();
-    return impl_->session.reply();
+    return impl_->simple([&] { impl_->session.verify(address); });
 }
 
 smtp::Reply Client::expand(std::string_view list) {
-    impl_->ensure_hello();
-    impl_->session.expand(list);
-    impl_->finish_op();
-    return impl_->session.reply();
+    return impl_->simple([&] { impl_->session.expand(list); });
 }
 
 smtp::Reply Client::help(std::string_view topic) {
-    impl_->ensure_hello();
-    impl_->session.help(topic);
-    impl_->finish_op();
-    return impl_->session.reply();
+    return impl_->simple([&] { impl_->session.help(topic); });
 }
 
 smtp::Reply Client::command(std::string_view line, std::string_view redacted_trace) {

@@ -86,6 +86,17 @@ struct BlockingStream::Impl {
         return outcome;
     }
 
+    // Turns a deadline or a stop request into its error; `waiting` and `doing` name the step.
+    void raise_if(Outcome outcome, Deadline start, Deadline deadline, const char* waiting,
+                  const char* doing) {
+        if (outcome == Outcome::timed_out) {
+            fail_timeout(start, deadline, waiting);
+        }
+        if (outcome == Outcome::cancelled) {
+            fail_cancelled(doing);
+        }
+    }
+
     [[noreturn]] void fail_timeout(Deadline start, Deadline deadline, const char* doing) {
         close();
         throw Error(errc::timeout, "timed out after " + seconds_of(start, deadline) + " " + doing +
@@ -138,12 +149,7 @@ void BlockingStream::connect(std::string_view host, std::uint16_t port, Deadline
         deadline, stop, [&resolver] { resolver.cancel(); });
     // Asio resolves with getaddrinfo in a thread of its own: a cancelled lookup completes only
     // when getaddrinfo returns, so this deadline is as good as the system resolver's.
-    if (outcome == Impl::Outcome::timed_out) {
-        m.fail_timeout(start, deadline, "resolving");
-    }
-    if (outcome == Impl::Outcome::cancelled) {
-        m.fail_cancelled("resolving");
-    }
+    m.raise_if(outcome, start, deadline, "resolving", "resolving");
     if (ec) {
         throw Error(errc::connect_failed,
                     "connect to " + target + " failed: cannot resolve host: " + ec.message(),
@@ -163,12 +169,7 @@ void BlockingStream::connect(std::string_view host, std::uint16_t port, Deadline
                                 });
         },
         deadline, stop);
-    if (outcome == Impl::Outcome::timed_out) {
-        m.fail_timeout(start, deadline, "connecting to");
-    }
-    if (outcome == Impl::Outcome::cancelled) {
-        m.fail_cancelled("connecting to");
-    }
+    m.raise_if(outcome, start, deadline, "connecting to", "connecting to");
     if (ec) {
         m.close();
         throw Error(errc::connect_failed, "connect to " + target + " failed: " + ec.message(),
@@ -198,12 +199,7 @@ std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
                                      });
         },
         deadline, stop);
-    if (outcome == Impl::Outcome::timed_out) {
-        m.fail_timeout(start, deadline, "waiting to read from");
-    }
-    if (outcome == Impl::Outcome::cancelled) {
-        m.fail_cancelled("reading from");
-    }
+    m.raise_if(outcome, start, deadline, "waiting to read from", "reading from");
     if (ec == asio::error::eof) {
         return 0;
     }
@@ -231,12 +227,7 @@ void BlockingStream::write_all(std::string_view bytes, Deadline deadline, std::s
                               });
         },
         deadline, stop);
-    if (outcome == Impl::Outcome::timed_out) {
-        m.fail_timeout(start, deadline, "waiting to write to");
-    }
-    if (outcome == Impl::Outcome::cancelled) {
-        m.fail_cancelled("writing to");
-    }
+    m.raise_if(outcome, start, deadline, "waiting to write to", "writing to");
     if (ec) {
         m.close();
         throw Error(errc::connection_lost, "writing to " + m.peer + " failed: " + ec.message(),
