@@ -840,8 +840,21 @@ void Session::command(std::string_view line, std::string_view redacted_trace) {
     if (line.empty()) {
         throw Error(errc::invalid_input, "command is empty");
     }
+    // Credentials never reach a trace or an error message, even when the caller forgot to say
+    // so: an AUTH initial response and every line answering a 334 challenge are redacted.
+    std::string shown(redacted_trace);
+    if (shown.empty()) {
+        if (s.last.code == 334) {
+            shown = "<redacted>";
+        } else if (line.size() > 5 && (line.substr(0, 5) == "AUTH " || line.substr(0, 5) == "auth ")) {
+            const std::size_t end = line.find(' ', 5);
+            if (end != std::string_view::npos) {
+                shown = std::string(line.substr(0, end)) + " <redacted>";
+            }
+        }
+    }
     s.begin(Op::single);
-    s.queue(Cmd::raw, std::string(line), 0, redacted_trace);
+    s.queue(Cmd::raw, std::string(line), 0, shown);
 }
 
 std::optional<Error> Session::take_error() { return std::exchange(s_->op_error, std::nullopt); }

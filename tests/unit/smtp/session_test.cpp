@@ -996,3 +996,32 @@ TEST(Session, PhasesForDeadlines) {
     s.noop();
     EXPECT_EQ(s.phase(), Phase::command);
 }
+
+TEST(Session, CredentialsRedactedEvenWhenTheCallerForgets) {
+    std::vector<std::string> lines;
+    SessionOptions o;
+    o.trace = [&](Direction d, std::string_view l) {
+        if (d == Direction::client) {
+            lines.emplace_back(l);
+        }
+    };
+    auto s = ready_session("AUTH LOGIN PLAIN", o);
+    lines.clear();
+    s.command("AUTH PLAIN AGFsaWNlAHNlY3JldA==");
+    EXPECT_EQ(take_output(s), "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+    s.receive("535 5.7.8 Authentication failed\r\n");
+    auto e = s.take_error();
+    ASSERT_TRUE(e);
+    EXPECT_STREQ(e->what(), "AUTH PLAIN <redacted> refused: 535 5.7.8 Authentication failed");
+    s.command("AUTH LOGIN");
+    (void)take_output(s);
+    s.receive("334 VXNlcm5hbWU6\r\n");
+    s.command("YWxpY2U=");
+    EXPECT_EQ(take_output(s), "YWxpY2U=\r\n");
+    s.receive("334 UGFzc3dvcmQ6\r\n");
+    s.command("c2VjcmV0");
+    (void)take_output(s);
+    s.receive("235 2.7.0 ok\r\n");
+    EXPECT_EQ(lines, (std::vector<std::string>{"AUTH PLAIN <redacted>", "AUTH LOGIN",
+                                                "<redacted>", "<redacted>"}));
+}
