@@ -50,3 +50,11 @@ add_test(NAME install
   COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
           -DGENERATOR=${CMAKE_GENERATOR} -P ${PROJECT_SOURCE_DIR}/tests/install/run.cmake)
 set_tests_properties(install PROPERTIES LABELS install)
+
+# clang-tidy over the library's sources with .clang-tidy (warnings are errors there).
+find_program(MISSIVE_RUN_CLANG_TIDY run-clang-tidy)
+if(MISSIVE_RUN_CLANG_TIDY AND CMAKE_EXPORT_COMPILE_COMMANDS)
+  add_test(NAME clang_tidy COMMAND ${MISSIVE_RUN_CLANG_TIDY} -quiet -j 2 -p ${CMAKE_BINARY_DIR}
+                                   "${PROJECT_SOURCE_DIR}/src/")
+  set_tests_properties(clang_tidy PROPERTIES LABELS lint TIMEOUT 600)
+endif()

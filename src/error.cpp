@@ -1,5 +1,6 @@
 #include <missive/error.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace missive {
@@ -96,12 +97,10 @@ bool Error::transient() const noexcept {
         return true;
     case errc::all_recipients_refused:
         if (data_->details.report) {
-            for (const auto& r : data_->details.report->recipients) {
-                if (!r.accepted && r.reply.transient()) {
-                    return true;
-                }
-            }
-            return false;
+            return std::ranges::any_of(data_->details.report->recipients,
+                                       [](const smtp::RecipientResult& r) {
+                                           return !r.accepted && r.reply.transient();
+                                       });
         }
         break;
     default:

@@ -11,7 +11,7 @@
 namespace missive {
 
 /** Every way an operation of missive can fail. */
-enum class errc {
+enum class errc {  // NOLINT(readability-identifier-naming): named like std::errc
     reply_transient = 1,     ///< the server answered 4xx
     reply_permanent,         ///< the server answered 5xx
     protocol,                ///< the server broke the protocol (malformed, unexpected, too long)

@@ -12,8 +12,8 @@ namespace missive::client {
 
 namespace {
 
-constexpr std::size_t read_size = 16 * 1024;
-constexpr std::size_t piece_size = 64 * 1024;
+constexpr std::size_t read_size = std::size_t{16} * 1024;
+constexpr std::size_t piece_size = std::size_t{64} * 1024;
 
 std::string default_local_name() {
     std::array<char, 256> name{};
@@ -129,12 +129,12 @@ struct Client::Impl {
             if (!e->connection_usable() || session.failed()) {
                 close();
             }
-            throw *e;
+            throw Error(*e);
         }
         if (session.want() == smtp::Want::closed) {
             close();
             if (session.failed() && !keep_result) {
-                throw *session.error();
+                throw Error(*session.error());
             }
         }
     }
@@ -212,8 +212,8 @@ struct Client::Impl {
 Client::Client(Options options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
-Client::Client(Client&&) noexcept = default;
-Client& Client::operator=(Client&&) noexcept = default;
+Client::Client(Client&& other) noexcept = default;
+Client& Client::operator=(Client&& other) noexcept = default;
 
 Client::~Client() {
     if (impl_) {
@@ -289,7 +289,7 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, std::istream& mess
         if (got == 0 && message.bad()) {
             throw Error(errc::invalid_input, "reading the message failed");
         }
-        return std::string_view(piece.data(), got);
+        return {piece.data(), got};
     });
 }
 
@@ -364,7 +364,7 @@ void Client::quit() {
     m.run();
     m.close();
     if (auto e = m.session.take_error()) {
-        throw *e;
+        throw Error(*e);
     }
 }
 

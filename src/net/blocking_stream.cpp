@@ -118,12 +118,12 @@ struct BlockingStream::Impl {
 BlockingStream::BlockingStream()
     : impl_(std::make_unique<Impl>()) {}
 
-BlockingStream::BlockingStream(BlockingStream&&) noexcept = default;
-BlockingStream& BlockingStream::operator=(BlockingStream&&) noexcept = default;
+BlockingStream::BlockingStream(BlockingStream&& other) noexcept = default;
+BlockingStream& BlockingStream::operator=(BlockingStream&& other) noexcept = default;
 BlockingStream::~BlockingStream() = default;
 
 void BlockingStream::connect(std::string_view host, std::uint16_t port, Deadline deadline,
-                             std::stop_token stop) {
+                             const std::stop_token& stop) {
     Impl& m = *impl_;
     m.close();
     const Deadline start = Clock::now();
@@ -181,7 +181,7 @@ void BlockingStream::connect(std::string_view host, std::uint16_t port, Deadline
 }
 
 std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
-                                      std::stop_token stop) {
+                                      const std::stop_token& stop) {
     Impl& m = *impl_;
     if (!m.socket.is_open()) {
         throw Error(errc::connection_lost, "read from a closed connection");
@@ -211,7 +211,7 @@ std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
     return n;
 }
 
-void BlockingStream::write_all(std::string_view bytes, Deadline deadline, std::stop_token stop) {
+void BlockingStream::write_all(std::string_view bytes, Deadline deadline, const std::stop_token& stop) {
     Impl& m = *impl_;
     if (!m.socket.is_open()) {
         throw Error(errc::connection_lost, "write to a closed connection");

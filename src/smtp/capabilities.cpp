@@ -82,7 +82,7 @@ Capabilities Capabilities::parse(const Reply& ehlo) {
             it->second = std::string(params);
         }
     }
-    if (caps.ext_.count("AUTH") != 0) {
+    if (caps.ext_.contains("AUTH")) {
         std::string joined;
         for (const auto& m : caps.auth_) {
             joined += (joined.empty() ? "" : " ") + m;
@@ -100,7 +100,7 @@ std::optional<std::string> Capabilities::extension(std::string_view name) const 
     return it->second;
 }
 
-bool Capabilities::has(std::string_view name) const { return ext_.count(upper(name)) != 0; }
+bool Capabilities::has(std::string_view name) const { return ext_.contains(upper(name)); }
 
 std::optional<std::uint64_t> Capabilities::max_size() const {
     auto it = ext_.find("SIZE");

@@ -3,6 +3,8 @@
 #include <missive/error.hpp>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 namespace missive::smtp::detail {
 
@@ -59,7 +61,7 @@ bool has_non_ascii(std::string_view s) {
 }
 
 std::string xtext(std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
+    static constexpr std::string_view hex = "0123456789ABCDEF";
     std::string out;
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
@@ -159,8 +161,8 @@ std::string rcpt_command(std::string_view to, const RcptParams& params, const Ca
             line += " NOTIFY=NEVER";
         } else {
             std::string list;
-            const std::pair<Notify, const char*> names[] = {
-                {Notify::success, "SUCCESS"}, {Notify::failure, "FAILURE"}, {Notify::delay, "DELAY"}};
+            static constexpr std::array<std::pair<Notify, const char*>, 3> names = {
+                {{Notify::success, "SUCCESS"}, {Notify::failure, "FAILURE"}, {Notify::delay, "DELAY"}}};
             for (const auto& [flag, name] : names) {
                 if (has_flag(params.notify, flag)) {
                     list += (list.empty() ? "" : ",") + std::string(name);

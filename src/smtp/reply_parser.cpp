@@ -1,5 +1,6 @@
 #include <missive/smtp/reply_parser.hpp>
 
+#include <array>
 #include <utility>
 
 namespace missive::smtp {
@@ -12,8 +13,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // one to three digits). On success removes it from `text`.
 std::optional<EnhancedCode> take_enhanced(std::string& text, int reply_class) {
     std::size_t i = 0;
-    int parts[3] = {0, 0, 0};
-    for (int p = 0; p < 3; ++p) {
+    std::array<int, 3> parts{};
+    for (std::size_t p = 0; p < 3; ++p) {
         std::size_t digits = 0;
         int value = 0;
         while (i < text.size() && is_digit(text[i]) && digits < 4) {

@@ -114,10 +114,10 @@ struct Session::State {
         if (op == Op::send || op == Op::data) {
             d.report = result;
         }
-        return Error(code, std::move(message), std::move(d));
+        return {code, std::move(message), std::move(d)};
     }
 
-    Error refused(const Pending& p, const Reply& r) const {
+    [[nodiscard]] Error refused(const Pending& p, const Reply& r) const {
         return make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
                           p.text + " refused: " + r.to_string(), &r, p.text, true);
     }
@@ -186,7 +186,7 @@ struct Session::State {
         complete(std::exchange(txn_error, std::nullopt));
     }
 
-    Error all_refused() const {
+    [[nodiscard]] Error all_refused() const {
         std::string message = "all " + std::to_string(result.recipients.size()) +
                               (result.recipients.size() == 1 ? " recipient" : " recipients") +
                               " refused";
@@ -457,7 +457,7 @@ struct Session::State {
         }
     }
 
-    bool idle() const {
+    [[nodiscard]] bool idle() const {
         return !fatal && !closed && op == Op::none && pending.empty() && !in_body && !want_tls &&
                greeted;
     }
@@ -471,8 +471,8 @@ struct Session::State {
 Session::Session(SessionOptions options)
     : s_(std::make_unique<State>(std::move(options))) {}
 
-Session::Session(Session&&) noexcept = default;
-Session& Session::operator=(Session&&) noexcept = default;
+Session::Session(Session&& other) noexcept = default;
+Session& Session::operator=(Session&& other) noexcept = default;
 Session::~Session() = default;
 
 Want Session::want() const {

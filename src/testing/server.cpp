@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -107,7 +108,7 @@ struct Server::Impl {
     std::uint16_t port = 0;
     std::thread thread;
     std::atomic<bool> stopping{false};
-    int wake[2] = {-1, -1};  // a pipe that interrupts poll() when stopping
+    std::array<int, 2> wake{-1, -1};  // a pipe that interrupts poll() when stopping
 
     mutable std::mutex mutex;
     std::condition_variable finished_cv;
@@ -133,6 +134,8 @@ struct Server::Impl {
             , index_(index) {}
         Conn(const Conn&) = delete;
         Conn& operator=(const Conn&) = delete;
+        Conn(Conn&&) = delete;
+        Conn& operator=(Conn&&) = delete;
         ~Conn() override { close(false); }
 
         void send_line(std::string_view line) override {
@@ -226,7 +229,7 @@ struct Server::Impl {
         void remember(std::string line) { last_line_ = std::move(line); }
 
     private:
-        void write_all(std::string_view bytes) {
+        void write_all(std::string_view bytes) const {
             while (!bytes.empty() && fd_ >= 0) {
                 const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
                 if (n <= 0) {
@@ -240,17 +243,17 @@ struct Server::Impl {
             if (fd_ < 0) {
                 throw Stop("closed");
             }
-            pollfd fds[2] = {{fd_, POLLIN, 0}, {server_.wake[0], POLLIN, 0}};
+            std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {server_.wake[0], POLLIN, 0}}};
             const int timeout = static_cast<int>(server_.opts.io_timeout.count());
-            if (::poll(fds, 2, timeout) <= 0 || (fds[1].revents & POLLIN) != 0) {
+            if (::poll(fds.data(), fds.size(), timeout) <= 0 || (fds[1].revents & POLLIN) != 0) {
                 throw Stop("timeout or stop");
             }
-            char chunk[65536];
-            const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+            std::array<char, 65536> chunk{};
+            const ssize_t n = ::recv(fd_, chunk.data(), chunk.size(), 0);
             if (n <= 0) {
                 throw Stop("eof");
             }
-            const std::string_view got(chunk, static_cast<std::size_t>(n));
+            const std::string_view got(chunk.data(), static_cast<std::size_t>(n));
             server_.record(index_, got);
             buffer_.append(got);
         }
@@ -319,7 +322,7 @@ struct Server::Impl {
     }
 
     void start() {
-        if (::pipe(wake) != 0) {
+        if (::pipe(wake.data()) != 0) {
             throw std::runtime_error("pipe failed");
         }
         listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -339,8 +342,8 @@ struct Server::Impl {
 
     void accept_loop() {
         while (!stopping) {
-            pollfd fds[2] = {{listener, POLLIN, 0}, {wake[0], POLLIN, 0}};
-            if (::poll(fds, 2, -1) <= 0 || (fds[1].revents & POLLIN) != 0) {
+            std::array<pollfd, 2> fds{{{listener, POLLIN, 0}, {wake[0], POLLIN, 0}}};
+            if (::poll(fds.data(), fds.size(), -1) <= 0 || (fds[1].revents & POLLIN) != 0) {
                 return;
             }
             const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
@@ -377,7 +380,8 @@ struct Server::Impl {
         }
         stopping = true;
         const char byte = 0;
-        (void)!::write(wake[1], &byte, 1);
+        // Wakes poll(); if the pipe were full it would be awake already.
+        [[maybe_unused]] const ssize_t woke = ::write(wake[1], &byte, 1);
         thread.join();
         ::close(listener);
         ::close(wake[0]);
@@ -388,7 +392,7 @@ struct Server::Impl {
 Server::Server(std::string_view script, Options options)
     : Server(std::vector<std::string>{std::string(script)}, std::move(options)) {}
 
-Server::Server(std::vector<std::string> scripts, Options options)
+Server::Server(const std::vector<std::string>& scripts, Options options)
     : impl_(std::make_unique<Impl>()) {
     if (scripts.empty()) {
         throw std::invalid_argument("testing::Server needs at least one script");

@@ -54,8 +54,8 @@ private:
 class Client {
 public:
     explicit Client(Options options = {});
-    Client(Client&&) noexcept;
-    Client& operator=(Client&&) noexcept;
+    Client(Client&& other) noexcept;
+    Client& operator=(Client&& other) noexcept;
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
     /** Closes the connection without QUIT; never throws. */

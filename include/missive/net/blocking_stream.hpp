@@ -25,8 +25,8 @@ using Deadline = Clock::time_point;
 class BlockingStream {
 public:
     BlockingStream();
-    BlockingStream(BlockingStream&&) noexcept;
-    BlockingStream& operator=(BlockingStream&&) noexcept;
+    BlockingStream(BlockingStream&& other) noexcept;
+    BlockingStream& operator=(BlockingStream&& other) noexcept;
     BlockingStream(const BlockingStream&) = delete;
     BlockingStream& operator=(const BlockingStream&) = delete;
     ~BlockingStream();
@@ -38,20 +38,21 @@ public:
      * errc::timeout, errc::cancelled
      */
     void connect(std::string_view host, std::uint16_t port, Deadline deadline,
-                 std::stop_token stop = {});
+                 const std::stop_token& stop = {});
 
     /**
      * Reads what is available, at least one byte.
      * @return the number of bytes read; 0 when the peer closed the connection
      * @throws Error errc::connection_lost (cause: the OS error), errc::timeout, errc::cancelled
      */
-    std::size_t read_some(std::span<char> buffer, Deadline deadline, std::stop_token stop = {});
+    std::size_t read_some(std::span<char> buffer, Deadline deadline,
+                          const std::stop_token& stop = {});
 
     /**
      * Writes every byte, in one system call when the kernel takes it.
      * @throws Error errc::connection_lost, errc::timeout, errc::cancelled
      */
-    void write_all(std::string_view bytes, Deadline deadline, std::stop_token stop = {});
+    void write_all(std::string_view bytes, Deadline deadline, const std::stop_token& stop = {});
 
     /** Closes the connection; never throws. */
     void close() noexcept;

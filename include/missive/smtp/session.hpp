@@ -92,8 +92,8 @@ struct SessionOptions {
 class Session {
 public:
     explicit Session(SessionOptions options = {});
-    Session(Session&&) noexcept;
-    Session& operator=(Session&&) noexcept;
+    Session(Session&& other) noexcept;
+    Session& operator=(Session&& other) noexcept;
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
     ~Session();

@@ -18,6 +18,11 @@ namespace missive::testing {
  */
 class Conversation {
 public:
+    Conversation() = default;
+    Conversation(const Conversation&) = delete;
+    Conversation& operator=(const Conversation&) = delete;
+    Conversation(Conversation&&) = delete;
+    Conversation& operator=(Conversation&&) = delete;
     virtual ~Conversation() = default;
     /** Sends `line` followed by CRLF (or byte by byte when splitting is on). */
     virtual void send_line(std::string_view line) = 0;
@@ -74,11 +79,13 @@ public:
     /** Runs `script` on every connection. @throws std::invalid_argument for a bad step */
     explicit Server(std::string_view script, Options options = {});
     /** Runs `scripts[i]` on connection i; the last one for every later connection. */
-    explicit Server(std::vector<std::string> scripts, Options options = {});
+    explicit Server(const std::vector<std::string>& scripts, Options options = {});
     /** Runs `handler` on every connection. */
     explicit Server(Handler handler, Options options = {});
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
+    Server(Server&&) = delete;
+    Server& operator=(Server&&) = delete;
     /** Stops the server: closes the listener and any connection, joins the thread. */
     ~Server();
 
