@@ -33,6 +33,7 @@ void BM_DataEncoderDotStuffing(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                             static_cast<std::int64_t>(body.size()));
 }
+
 BENCHMARK(BM_DataEncoderDotStuffing);
 
 void BM_ReplyParserEhlo(benchmark::State& state) {
@@ -48,6 +49,7 @@ void BM_ReplyParserEhlo(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                             static_cast<std::int64_t>(ehlo.size()));
 }
+
 BENCHMARK(BM_ReplyParserEhlo);
 
 // One pipelined transaction with three recipients and a 2 KiB message, bytes in and out.
@@ -77,6 +79,7 @@ void BM_SessionTransaction(benchmark::State& state) {
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
+
 BENCHMARK(BM_SessionTransaction);
 
 }  // namespace

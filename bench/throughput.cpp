@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
     options.pipelining = !(argc > 5 && std::string(argv[5]) == "nopipe");
     missive::client::Client c(options);
     c.connect(argv[1], static_cast<std::uint16_t>(std::stoi(argv[2])));
-    const missive::smtp::Envelope env{.from = "alice@example.org", .to = {"bob@example.org"},
-                                      .params = {}};
+    const missive::smtp::Envelope env{
+        .from = "alice@example.org", .to = {"bob@example.org"}, .params = {}};
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
         (void)c.send(env, message);

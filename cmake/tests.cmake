@@ -58,3 +58,12 @@ if(MISSIVE_RUN_CLANG_TIDY AND CMAKE_EXPORT_COMPILE_COMMANDS)
                                    "${PROJECT_SOURCE_DIR}/src/")
   set_tests_properties(clang_tidy PROPERTIES LABELS lint TIMEOUT 600)
 endif()
+
+# Formatting per .clang-format.
+find_program(MISSIVE_CLANG_FORMAT clang-format)
+if(MISSIVE_CLANG_FORMAT)
+  add_test(NAME clang_format
+    COMMAND sh -c "git ls-files '*.cpp' '*.hpp' | xargs ${MISSIVE_CLANG_FORMAT} --dry-run --Werror"
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(clang_format PROPERTIES LABELS lint)
+endif()

@@ -3,7 +3,7 @@
 # runs apt-get update only when something has to be installed. Needs root.
 set -euo pipefail
 packages=(
-  g++ clang clang-tidy libclang-rt-14-dev cmake ninja-build ccache pkg-config python3
+  g++ clang clang-tidy clang-format git libclang-rt-14-dev cmake ninja-build ccache pkg-config python3
   libssl-dev libasio-dev libidn2-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev
   postfix   # smtp-sink and smtpd for the integration tests and the demo

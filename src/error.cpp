@@ -13,40 +13,41 @@ public:
 
     [[nodiscard]] std::string message(int value) const override {
         switch (static_cast<errc>(value)) {
-        case errc::reply_transient:
-            return "the server refused temporarily (4xx)";
-        case errc::reply_permanent:
-            return "the server refused permanently (5xx)";
-        case errc::protocol:
-            return "the server broke the SMTP protocol";
-        case errc::connect_failed:
-            return "could not connect to the server";
-        case errc::connection_lost:
-            return "the connection was lost";
-        case errc::outcome_unknown:
-            return "the connection was lost after the message was sent; it may have been accepted";
-        case errc::tls:
-            return "TLS failed";
-        case errc::certificate:
-            return "the server's certificate was not accepted";
-        case errc::starttls_unavailable:
-            return "TLS is required but the server does not offer STARTTLS";
-        case errc::auth_failed:
-            return "authentication failed";
-        case errc::auth_unavailable:
-            return "no usable authentication mechanism";
-        case errc::timeout:
-            return "timed out";
-        case errc::cancelled:
-            return "cancelled";
-        case errc::invalid_input:
-            return "invalid input";
-        case errc::message_too_large:
-            return "the message is larger than the server accepts";
-        case errc::all_recipients_refused:
-            return "every recipient was refused";
-        case errc::config:
-            return "configuration error";
+            case errc::reply_transient:
+                return "the server refused temporarily (4xx)";
+            case errc::reply_permanent:
+                return "the server refused permanently (5xx)";
+            case errc::protocol:
+                return "the server broke the SMTP protocol";
+            case errc::connect_failed:
+                return "could not connect to the server";
+            case errc::connection_lost:
+                return "the connection was lost";
+            case errc::outcome_unknown:
+                return "the connection was lost after the message was sent; it may have been "
+                       "accepted";
+            case errc::tls:
+                return "TLS failed";
+            case errc::certificate:
+                return "the server's certificate was not accepted";
+            case errc::starttls_unavailable:
+                return "TLS is required but the server does not offer STARTTLS";
+            case errc::auth_failed:
+                return "authentication failed";
+            case errc::auth_unavailable:
+                return "no usable authentication mechanism";
+            case errc::timeout:
+                return "timed out";
+            case errc::cancelled:
+                return "cancelled";
+            case errc::invalid_input:
+                return "invalid input";
+            case errc::message_too_large:
+                return "the message is larger than the server accepts";
+            case errc::all_recipients_refused:
+                return "every recipient was refused";
+            case errc::config:
+                return "configuration error";
         }
         return "unknown missive error " + std::to_string(value);
     }
@@ -73,57 +74,69 @@ Error::Error(errc code, std::string message, Details details)
     : std::system_error(make_error_code(code), message)
     , data_(std::make_shared<const Data>(Data{code, std::move(message), std::move(details)})) {}
 
-const char* Error::what() const noexcept { return data_->message.c_str(); }
+const char* Error::what() const noexcept {
+    return data_->message.c_str();
+}
 
-errc Error::kind() const noexcept { return data_->code; }
+errc Error::kind() const noexcept {
+    return data_->code;
+}
 
-const std::optional<smtp::Reply>& Error::reply() const noexcept { return data_->details.reply; }
+const std::optional<smtp::Reply>& Error::reply() const noexcept {
+    return data_->details.reply;
+}
 
-const std::string& Error::command() const noexcept { return data_->details.command; }
+const std::string& Error::command() const noexcept {
+    return data_->details.command;
+}
 
-std::error_code Error::cause() const noexcept { return data_->details.cause; }
+std::error_code Error::cause() const noexcept {
+    return data_->details.cause;
+}
 
 const std::optional<smtp::SendResult>& Error::report() const noexcept {
     return data_->details.report;
 }
 
-bool Error::connection_usable() const noexcept { return data_->details.connection_usable; }
+bool Error::connection_usable() const noexcept {
+    return data_->details.connection_usable;
+}
 
 bool Error::transient() const noexcept {
     switch (data_->code) {
-    case errc::connect_failed:
-    case errc::connection_lost:
-    case errc::timeout:
-        return true;
-    case errc::all_recipients_refused:
-        if (data_->details.report) {
-            return std::ranges::any_of(data_->details.report->recipients,
-                                       [](const smtp::RecipientResult& r) {
-                                           return !r.accepted && r.reply.transient();
-                                       });
-        }
-        break;
-    default:
-        break;
+        case errc::connect_failed:
+        case errc::connection_lost:
+        case errc::timeout:
+            return true;
+        case errc::all_recipients_refused:
+            if (data_->details.report) {
+                return std::ranges::any_of(data_->details.report->recipients,
+                                           [](const smtp::RecipientResult& r) {
+                                               return !r.accepted && r.reply.transient();
+                                           });
+            }
+            break;
+        default:
+            break;
     }
     return data_->details.reply && data_->details.reply->transient();
 }
 
 bool Error::permanent() const noexcept {
     switch (data_->code) {
-    case errc::invalid_input:
-    case errc::message_too_large:
-        return true;
-    case errc::all_recipients_refused:
-        return !transient();
-    case errc::connect_failed:
-    case errc::connection_lost:
-    case errc::timeout:
-    case errc::outcome_unknown:
-    case errc::cancelled:
-        return false;
-    default:
-        break;
+        case errc::invalid_input:
+        case errc::message_too_large:
+            return true;
+        case errc::all_recipients_refused:
+            return !transient();
+        case errc::connect_failed:
+        case errc::connection_lost:
+        case errc::timeout:
+        case errc::outcome_unknown:
+        case errc::cancelled:
+            return false;
+        default:
+            break;
     }
     return data_->details.reply && data_->details.reply->permanent();
 }

@@ -11,7 +11,7 @@
 namespace missive {
 
 /** Every way an operation of missive can fail. */
-enum class errc {  // NOLINT(readability-identifier-naming): named like std::errc
+enum class errc {            // NOLINT(readability-identifier-naming): named like std::errc
     reply_transient = 1,     ///< the server answered 4xx
     reply_permanent,         ///< the server answered 5xx
     protocol,                ///< the server broke the protocol (malformed, unexpected, too long)
@@ -43,7 +43,7 @@ struct ErrorDetails {
     std::string command{};                     ///< the command that failed (AUTH redacted)
     std::error_code cause{};                   ///< the OS, Asio or OpenSSL error underneath
     std::optional<smtp::SendResult> report{};  ///< each recipient's outcome so far
-    bool connection_usable = false;          ///< the connection can take further commands
+    bool connection_usable = false;            ///< the connection can take further commands
 };
 
 /**

@@ -1,5 +1,4 @@
 #include <missive/client/client.hpp>
-
 #include <missive/net/blocking_stream.hpp>
 
 #include <unistd.h>
@@ -82,31 +81,31 @@ struct Client::Impl {
         try {
             for (;;) {
                 switch (session.want()) {
-                case smtp::Want::output: {
-                    const std::string_view out = session.output();
-                    stream.write_all(out, deadline(), opts.stop);
-                    reply_deadline.reset();
-                    notify({EventKind::bytes_sent, peer, out.size(), nullptr});
-                    session.consume_output(out.size());
-                    break;
-                }
-                case smtp::Want::input: {
-                    const std::size_t n = stream.read_some(buffer, deadline(), opts.stop);
-                    if (n == 0) {
-                        session.receive_eof();
-                    } else {
-                        notify({EventKind::bytes_received, peer, n, nullptr});
-                        session.receive(std::string_view(buffer.data(), n));
+                    case smtp::Want::output: {
+                        const std::string_view out = session.output();
+                        stream.write_all(out, deadline(), opts.stop);
+                        reply_deadline.reset();
+                        notify({EventKind::bytes_sent, peer, out.size(), nullptr});
+                        session.consume_output(out.size());
+                        break;
                     }
-                    break;
-                }
-                case smtp::Want::tls_handshake:
-                    session.abort(errc::tls, "TLS is not available on this connection");
-                    break;
-                case smtp::Want::body:
-                case smtp::Want::idle:
-                case smtp::Want::closed:
-                    return;
+                    case smtp::Want::input: {
+                        const std::size_t n = stream.read_some(buffer, deadline(), opts.stop);
+                        if (n == 0) {
+                            session.receive_eof();
+                        } else {
+                            notify({EventKind::bytes_received, peer, n, nullptr});
+                            session.receive(std::string_view(buffer.data(), n));
+                        }
+                        break;
+                    }
+                    case smtp::Want::tls_handshake:
+                        session.abort(errc::tls, "TLS is not available on this connection");
+                        break;
+                    case smtp::Want::body:
+                    case smtp::Want::idle:
+                    case smtp::Want::closed:
+                        return;
                 }
             }
         } catch (const Error& e) {
@@ -148,9 +147,9 @@ struct Client::Impl {
 
     void require_open() const {
         if (const Error* e = session.error()) {
-            throw Error(errc::invalid_input,
-                        std::string("not connected: the connection was closed after: ") +
-                            e->what());
+            throw Error(
+                errc::invalid_input,
+                std::string("not connected: the connection was closed after: ") + e->what());
         }
         if (!stream.is_open()) {
             throw Error(errc::invalid_input, "not connected: call connect() first");
@@ -235,7 +234,9 @@ void Client::connect(std::string_view host, std::uint16_t port) {
     m.finish_op();
 }
 
-void Client::hello(std::string_view local_name) { impl_->hello(local_name); }
+void Client::hello(std::string_view local_name) {
+    impl_->hello(local_name);
+}
 
 const smtp::Capabilities& Client::capabilities() {
     impl_->ensure_hello();
@@ -368,10 +369,16 @@ void Client::quit() {
     }
 }
 
-void Client::close() noexcept { impl_->close(); }
+void Client::close() noexcept {
+    impl_->close();
+}
 
-bool Client::is_open() const { return impl_->stream.is_open() && !impl_->session.failed(); }
+bool Client::is_open() const {
+    return impl_->stream.is_open() && !impl_->session.failed();
+}
 
-const smtp::Session& Client::session() const { return impl_->session; }
+const smtp::Session& Client::session() const {
+    return impl_->session;
+}
 
 }  // namespace missive::client

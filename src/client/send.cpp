@@ -1,7 +1,6 @@
-#include <missive/send.hpp>
-
 #include <missive/client/client.hpp>
 #include <missive/error.hpp>
+#include <missive/send.hpp>
 
 #include <charconv>
 #include <string>
@@ -50,8 +49,7 @@ HostPort split_server(std::string_view server) {
     if (!port.empty() || server.back() == ':') {
         unsigned value = 0;
         const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (ec != std::errc{} || ptr != port.data() + port.size() || value == 0 ||
-            value > 65535) {
+        if (ec != std::errc{} || ptr != port.data() + port.size() || value == 0 || value > 65535) {
             throw Error(errc::invalid_input, "server \"" + std::string(server) +
                                                  "\" has an invalid port \"" + std::string(port) +
                                                  "\"");

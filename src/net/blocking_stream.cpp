@@ -1,6 +1,5 @@
-#include <missive/net/blocking_stream.hpp>
-
 #include <missive/error.hpp>
+#include <missive/net/blocking_stream.hpp>
 
 #include <asio.hpp>
 
@@ -99,8 +98,8 @@ struct BlockingStream::Impl {
 
     [[noreturn]] void fail_timeout(Deadline start, Deadline deadline, const char* doing) {
         close();
-        throw Error(errc::timeout, "timed out after " + seconds_of(start, deadline) + " " + doing +
-                                       " " + peer);
+        throw Error(errc::timeout,
+                    "timed out after " + seconds_of(start, deadline) + " " + doing + " " + peer);
     }
 
     [[noreturn]] void fail_cancelled(const char* doing) {
@@ -211,7 +210,8 @@ std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
     return n;
 }
 
-void BlockingStream::write_all(std::string_view bytes, Deadline deadline, const std::stop_token& stop) {
+void BlockingStream::write_all(std::string_view bytes, Deadline deadline,
+                               const std::stop_token& stop) {
     Impl& m = *impl_;
     if (!m.socket.is_open()) {
         throw Error(errc::connection_lost, "write to a closed connection");
@@ -241,7 +241,9 @@ void BlockingStream::close() noexcept {
     }
 }
 
-bool BlockingStream::is_open() const { return impl_ && impl_->socket.is_open(); }
+bool BlockingStream::is_open() const {
+    return impl_ && impl_->socket.is_open();
+}
 
 std::string BlockingStream::remote_endpoint() const {
     return is_open() ? impl_->peer : std::string();

@@ -100,7 +100,9 @@ std::optional<std::string> Capabilities::extension(std::string_view name) const 
     return it->second;
 }
 
-bool Capabilities::has(std::string_view name) const { return ext_.contains(upper(name)); }
+bool Capabilities::has(std::string_view name) const {
+    return ext_.contains(upper(name));
+}
 
 std::optional<std::uint64_t> Capabilities::max_size() const {
     auto it = ext_.find("SIZE");
@@ -133,9 +135,13 @@ std::optional<std::uint64_t> Capabilities::limit(std::string_view key) const {
     return std::nullopt;
 }
 
-std::optional<std::uint64_t> Capabilities::rcpt_max() const { return limit("RCPTMAX"); }
+std::optional<std::uint64_t> Capabilities::rcpt_max() const {
+    return limit("RCPTMAX");
+}
 
-std::optional<std::uint64_t> Capabilities::mail_max() const { return limit("MAILMAX"); }
+std::optional<std::uint64_t> Capabilities::mail_max() const {
+    return limit("MAILMAX");
+}
 
 std::optional<std::int64_t> Capabilities::deliver_by_min() const {
     auto it = ext_.find("DELIVERBY");

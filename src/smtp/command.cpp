@@ -26,7 +26,9 @@ std::string printable(std::string_view s) {
     return out;
 }
 
-[[noreturn]] void invalid(std::string message) { throw Error(errc::invalid_input, std::move(message)); }
+[[noreturn]] void invalid(std::string message) {
+    throw Error(errc::invalid_input, std::move(message));
+}
 
 void require(bool offered, std::string_view what, std::string_view extension) {
     if (!offered) {
@@ -57,7 +59,8 @@ void check_address(std::string_view what, std::string_view address) {
 }
 
 bool has_non_ascii(std::string_view s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 std::string xtext(std::string_view s) {
@@ -83,32 +86,32 @@ std::string mail_command(std::string_view from, const MailParams& params, const 
     if (params.size) {
         const auto limit = caps.max_size();
         if (limit && *limit > 0 && *params.size > *limit) {
-            throw Error(errc::message_too_large,
-                        "message of " + std::to_string(*params.size) +
-                            " octets exceeds the server's limit of " + std::to_string(*limit) +
-                            " octets (SIZE)");
+            throw Error(errc::message_too_large, "message of " + std::to_string(*params.size) +
+                                                     " octets exceeds the server's limit of " +
+                                                     std::to_string(*limit) + " octets (SIZE)");
         }
         if (limit) {
             line += " SIZE=" + std::to_string(*params.size);
         }
     }
     switch (params.body) {
-    case BodyType::unspecified:
-        break;
-    case BodyType::seven_bit:
-        if (caps.eight_bit_mime()) {  // BODY=7BIT is defined by 8BITMIME; without it, the default
-            line += " BODY=7BIT";
-        }
-        break;
-    case BodyType::eight_bit_mime:
-        require(caps.eight_bit_mime(), "BODY=8BITMIME", "8BITMIME");
-        line += " BODY=8BITMIME";
-        break;
-    case BodyType::binary_mime:
-        require(caps.binary_mime(), "BODY=BINARYMIME", "BINARYMIME");
-        require(chunking, "BODY=BINARYMIME", "CHUNKING");
-        line += " BODY=BINARYMIME";
-        break;
+        case BodyType::unspecified:
+            break;
+        case BodyType::seven_bit:
+            if (caps.eight_bit_mime()) {  // BODY=7BIT is defined by 8BITMIME; without it, the
+                                          // default
+                line += " BODY=7BIT";
+            }
+            break;
+        case BodyType::eight_bit_mime:
+            require(caps.eight_bit_mime(), "BODY=8BITMIME", "8BITMIME");
+            line += " BODY=8BITMIME";
+            break;
+        case BodyType::binary_mime:
+            require(caps.binary_mime(), "BODY=BINARYMIME", "BINARYMIME");
+            require(chunking, "BODY=BINARYMIME", "CHUNKING");
+            line += " BODY=BINARYMIME";
+            break;
     }
     if (params.smtputf8 || needs_utf8) {
         require(caps.smtputf8(), needs_utf8 ? "a non-ASCII address" : "SMTPUTF8", "SMTPUTF8");
@@ -162,7 +165,9 @@ std::string rcpt_command(std::string_view to, const RcptParams& params, const Ca
         } else {
             std::string list;
             static constexpr std::array<std::pair<Notify, const char*>, 3> names = {
-                {{Notify::success, "SUCCESS"}, {Notify::failure, "FAILURE"}, {Notify::delay, "DELAY"}}};
+                {{Notify::success, "SUCCESS"},
+                 {Notify::failure, "FAILURE"},
+                 {Notify::delay, "DELAY"}}};
             for (const auto& [flag, name] : names) {
                 if (has_flag(params.notify, flag)) {
                     list += (list.empty() ? "" : ",") + std::string(name);

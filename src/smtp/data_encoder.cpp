@@ -29,9 +29,8 @@ void DataEncoder::encode(std::string_view bytes, std::string& out) {
             out.push_back('.');
         }
         const void* lf_at = std::memchr(data + i, '\n', n - i);
-        const std::size_t lf = lf_at != nullptr ? static_cast<std::size_t>(
-                                                      static_cast<const char*>(lf_at) - data)
-                                                : n;
+        const std::size_t lf =
+            lf_at != nullptr ? static_cast<std::size_t>(static_cast<const char*>(lf_at) - data) : n;
         const void* cr_at = std::memchr(data + i, '\r', lf - i);
         if (cr_at == nullptr) {
             out.append(data + i, lf - i);

@@ -7,7 +7,9 @@ namespace missive::smtp {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 // Parses "d.ddd.ddd " at the start of `text` (RFC 3463: class 2, 4 or 5; subject and detail of
 // one to three digits). On success removes it from `text`.

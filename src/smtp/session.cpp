@@ -21,15 +21,15 @@ enum class Cmd {
     data_end,  // the end of DATA content, or BDAT … LAST
     bdat,      // a BDAT chunk that is not the last
     rset,
-    simple,    // NOOP, VRFY, EXPN, HELP: 2xx succeeds
-    raw,       // command(): 2xx or 3xx succeeds
+    simple,  // NOOP, VRFY, EXPN, HELP: 2xx succeeds
+    raw,     // command(): 2xx or 3xx succeeds
     quit,
 };
 
 struct Pending {
     Cmd cmd;
-    std::string text;        // the command as errors and traces show it
-    std::size_t index = 0;   // recipient index (rcpt; LMTP data_end)
+    std::string text;       // the command as errors and traces show it
+    std::size_t index = 0;  // recipient index (rcpt; LMTP data_end)
 };
 
 // What the current operation is; a send is the only one spanning several commands.
@@ -43,9 +43,9 @@ struct Session::State {
 
     std::string out;
     std::size_t out_pos = 0;
-    std::uint64_t queued = 0;         // octets ever put in `out`
-    std::uint64_t written = 0;        // octets ever consumed
-    std::uint64_t terminator_end = 0; // `queued` after the end of the data; 0 when none
+    std::uint64_t queued = 0;          // octets ever put in `out`
+    std::uint64_t written = 0;         // octets ever consumed
+    std::uint64_t terminator_end = 0;  // `queued` after the end of the data; 0 when none
 
     std::deque<Pending> pending;
     std::string trace_partial;  // incoming bytes not yet traced as a whole line
@@ -72,7 +72,7 @@ struct Session::State {
     bool chunked = false;
     bool in_body = false;
     detail::DataEncoder encoder;
-    std::string chunk;            // BDAT data not yet framed
+    std::string chunk;  // BDAT data not yet framed
     std::uint64_t body_octets = 0;
     std::optional<Error> txn_error;  // reported once RSET has cleaned up
 
@@ -160,7 +160,7 @@ struct Session::State {
         in_body = true;
         body_octets = 0;
         chunk.clear();
-        encoder = detail::DataEncoder(!chunked ? detail::DataEncoder::Mode::dot_stuffed
+        encoder = detail::DataEncoder(!chunked      ? detail::DataEncoder::Mode::dot_stuffed
                                       : binary_body ? detail::DataEncoder::Mode::binary
                                                     : detail::DataEncoder::Mode::chunked);
     }
@@ -192,8 +192,8 @@ struct Session::State {
                               " refused";
         const Reply* last_reply = nullptr;
         for (const auto& r : result.recipients) {
-            message += (last_reply == nullptr ? ": <" : "; <") + r.address + ">: " +
-                       r.reply.to_string();
+            message +=
+                (last_reply == nullptr ? ": <" : "; <") + r.address + ">: " + r.reply.to_string();
             last_reply = &r.reply;
         }
         return make_error(errc::all_recipients_refused, message, last_reply, {}, true);
@@ -226,84 +226,87 @@ struct Session::State {
             return;
         }
         switch (p.cmd) {
-        case Cmd::greeting:
-            if (r.code == 220) {
-                greeted = true;
+            case Cmd::greeting:
+                if (r.code == 220) {
+                    greeted = true;
+                    complete();
+                } else if (r.positive()) {
+                    protocol_error("greeting with code " + std::to_string(r.code) +
+                                   " instead of 220");
+                } else {
+                    fail(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
+                                    "server refused the connection: " + r.to_string(), &r, {},
+                                    false));
+                }
+                return;
+            case Cmd::ehlo:
+                if (r.positive()) {
+                    caps = Capabilities::parse(r);
+                    extended = true;
+                    parser.set_enhanced_codes(caps.enhanced_status_codes());
+                    complete();
+                } else if ((r.code == 500 || r.code == 502) && opts.protocol == Protocol::smtp) {
+                    queue(Cmd::helo, "HELO " + local_name);  // RFC 5321 4.1.4
+                } else {
+                    complete(refused(p, r));
+                }
+                return;
+            case Cmd::helo:
+                if (r.positive()) {
+                    caps = Capabilities();
+                    extended = false;
+                    complete();
+                } else {
+                    complete(refused(p, r));
+                }
+                return;
+            case Cmd::starttls:
+                if (r.code == 220) {
+                    want_tls = true;
+                    parser.discard();  // nothing sent before the handshake may be acted on
+                    trace_partial.clear();
+                } else if (r.positive()) {
+                    protocol_error("unexpected reply " + r.to_string() + " to STARTTLS", p.text);
+                } else {
+                    complete(refused(p, r));
+                }
+                return;
+            case Cmd::mail:
+                on_mail(p, r);
+                return;
+            case Cmd::rcpt:
+                on_rcpt(p, r);
+                return;
+            case Cmd::data:
+                on_data(p, r);
+                return;
+            case Cmd::bdat:
+                if (r.positive()) {
+                    return;  // carry on with the next chunk
+                }
+                in_body = false;
+                txn_fail(refused(p, r));
+                finish_txn_if_settled();
+                return;
+            case Cmd::data_end:
+                on_data_end(p, r);
+                return;
+            case Cmd::rset:
+                if (op == Op::send && txn_error) {
+                    complete(std::exchange(txn_error, std::nullopt));
+                } else {
+                    complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
+                }
+                return;
+            case Cmd::simple:
+            case Cmd::raw:
+                complete(r.positive() || three ? std::nullopt
+                                               : std::optional<Error>(refused(p, r)));
+                return;
+            case Cmd::quit:
+                closed = true;
                 complete();
-            } else if (r.positive()) {
-                protocol_error("greeting with code " + std::to_string(r.code) + " instead of 220");
-            } else {
-                fail(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
-                                "server refused the connection: " + r.to_string(), &r, {}, false));
-            }
-            return;
-        case Cmd::ehlo:
-            if (r.positive()) {
-                caps = Capabilities::parse(r);
-                extended = true;
-                parser.set_enhanced_codes(caps.enhanced_status_codes());
-                complete();
-            } else if ((r.code == 500 || r.code == 502) && opts.protocol == Protocol::smtp) {
-                queue(Cmd::helo, "HELO " + local_name);  // RFC 5321 4.1.4
-            } else {
-                complete(refused(p, r));
-            }
-            return;
-        case Cmd::helo:
-            if (r.positive()) {
-                caps = Capabilities();
-                extended = false;
-                complete();
-            } else {
-                complete(refused(p, r));
-            }
-            return;
-        case Cmd::starttls:
-            if (r.code == 220) {
-                want_tls = true;
-                parser.discard();  // nothing sent before the handshake may be acted on
-                trace_partial.clear();
-            } else if (r.positive()) {
-                protocol_error("unexpected reply " + r.to_string() + " to STARTTLS", p.text);
-            } else {
-                complete(refused(p, r));
-            }
-            return;
-        case Cmd::mail:
-            on_mail(p, r);
-            return;
-        case Cmd::rcpt:
-            on_rcpt(p, r);
-            return;
-        case Cmd::data:
-            on_data(p, r);
-            return;
-        case Cmd::bdat:
-            if (r.positive()) {
-                return;  // carry on with the next chunk
-            }
-            in_body = false;
-            txn_fail(refused(p, r));
-            finish_txn_if_settled();
-            return;
-        case Cmd::data_end:
-            on_data_end(p, r);
-            return;
-        case Cmd::rset:
-            if (op == Op::send && txn_error) {
-                complete(std::exchange(txn_error, std::nullopt));
-            } else {
-                complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
-            }
-            return;
-        case Cmd::simple:
-        case Cmd::raw:
-            complete(r.positive() || three ? std::nullopt : std::optional<Error>(refused(p, r)));
-            return;
-        case Cmd::quit:
-            closed = true;
-            complete();
-            return;
+                return;
         }
     }
 
@@ -504,14 +507,14 @@ Phase Session::phase() const {
         return Phase::idle;
     }
     switch (s.pending.front().cmd) {
-    case Cmd::greeting:
-        return Phase::greeting;
-    case Cmd::data_end:
-        return Phase::data_end;
-    case Cmd::bdat:
-        return Phase::data_body;
-    default:
-        return Phase::command;
+        case Cmd::greeting:
+            return Phase::greeting;
+        case Cmd::data_end:
+            return Phase::data_end;
+        case Cmd::bdat:
+            return Phase::data_body;
+        default:
+            return Phase::command;
     }
 }
 
@@ -652,8 +655,7 @@ void Session::tls_established() {
 
 void Session::expect_greeting() {
     State& s = *s_;
-    s.check_op(!s.greeted && s.pending.empty() && s.op == Op::none && !s.closed,
-               "expect_greeting");
+    s.check_op(!s.greeted && s.pending.empty() && s.op == Op::none && !s.closed, "expect_greeting");
     s.begin(Op::greeting);
     s.pending.push_back({Cmd::greeting, "greeting"});
 }
@@ -682,8 +684,8 @@ void Session::starttls() {
 void Session::mail(std::string_view from, const MailParams& params) {
     State& s = *s_;
     s.check_op(s.idle(), "mail");
-    std::string line = detail::mail_command(from, params, s.caps, detail::has_non_ascii(from),
-                                            false);
+    std::string line =
+        detail::mail_command(from, params, s.caps, detail::has_non_ascii(from), false);
     s.begin(Op::single);
     s.result = SendResult{};  // a new transaction: rcpt() and data() add to it
     s.rcpts.clear();
@@ -721,8 +723,7 @@ void Session::send(const Envelope& envelope) {
         utf8 = utf8 || detail::has_non_ascii(r.address);
     }
     const bool chunked =
-        (s.opts.use_chunking || envelope.params.body == BodyType::binary_mime) &&
-        s.caps.chunking();
+        (s.opts.use_chunking || envelope.params.body == BodyType::binary_mime) && s.caps.chunking();
     // Format everything first: a bad argument throws before a single byte is queued.
     std::string mail_line =
         detail::mail_command(envelope.from, envelope.params, s.caps, utf8, chunked);
@@ -774,8 +775,7 @@ void Session::end_body() {
     State& s = *s_;
     s.check_op(s.in_body && (s.pending.empty() || !s.chunked), "end_body");
     s.in_body = false;
-    s.trace(Direction::client,
-            "[" + std::to_string(s.body_octets) + " octets of message data]");
+    s.trace(Direction::client, "[" + std::to_string(s.body_octets) + " octets of message data]");
     if (s.chunked) {
         s.encoder.finish(s.chunk);
         s.flush_chunk(true);
@@ -846,7 +846,8 @@ void Session::command(std::string_view line, std::string_view redacted_trace) {
     if (shown.empty()) {
         if (s.last.code == 334) {
             shown = "<redacted>";
-        } else if (line.size() > 5 && (line.substr(0, 5) == "AUTH " || line.substr(0, 5) == "auth ")) {
+        } else if (line.size() > 5 &&
+                   (line.substr(0, 5) == "AUTH " || line.substr(0, 5) == "auth ")) {
             const std::size_t end = line.find(' ', 5);
             if (end != std::string_view::npos) {
                 shown = std::string(line.substr(0, end)) + " <redacted>";
@@ -857,22 +858,40 @@ void Session::command(std::string_view line, std::string_view redacted_trace) {
     s.queue(Cmd::raw, std::string(line), 0, shown);
 }
 
-std::optional<Error> Session::take_error() { return std::exchange(s_->op_error, std::nullopt); }
+std::optional<Error> Session::take_error() {
+    return std::exchange(s_->op_error, std::nullopt);
+}
 
-const Reply& Session::reply() const { return s_->last; }
+const Reply& Session::reply() const {
+    return s_->last;
+}
 
-const SendResult& Session::result() const { return s_->result; }
+const SendResult& Session::result() const {
+    return s_->result;
+}
 
-const Capabilities& Session::capabilities() const { return s_->caps; }
+const Capabilities& Session::capabilities() const {
+    return s_->caps;
+}
 
-bool Session::extended() const { return s_->extended; }
+bool Session::extended() const {
+    return s_->extended;
+}
 
-bool Session::failed() const { return s_->fatal.has_value(); }
+bool Session::failed() const {
+    return s_->fatal.has_value();
+}
 
-const Error* Session::error() const { return s_->fatal ? &*s_->fatal : nullptr; }
+const Error* Session::error() const {
+    return s_->fatal ? &*s_->fatal : nullptr;
+}
 
-bool Session::secure() const { return s_->secure; }
+bool Session::secure() const {
+    return s_->secure;
+}
 
-const SessionOptions& Session::options() const { return s_->opts; }
+const SessionOptions& Session::options() const {
+    return s_->opts;
+}
 
 }  // namespace missive::smtp

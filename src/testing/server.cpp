@@ -60,7 +60,8 @@ std::vector<Step> parse_script(std::string_view script) {
                                          std::string(line) + "' is not a step");
         };
         if (line.rfind("S: ", 0) == 0 || line == "S:") {
-            steps.push_back({Step::Kind::send, std::string(line.substr(std::min<std::size_t>(3, line.size()))), 0});
+            steps.push_back({Step::Kind::send,
+                             std::string(line.substr(std::min<std::size_t>(3, line.size()))), 0});
         } else if (line.rfind("C: ", 0) == 0) {
             steps.push_back({Step::Kind::expect, std::string(line.substr(3)), 0});
         } else if (line == "!data") {
@@ -132,15 +133,15 @@ struct Server::Impl {
             : server_(server)
             , fd_(fd)
             , index_(index) {}
+
         Conn(const Conn&) = delete;
         Conn& operator=(const Conn&) = delete;
         Conn(Conn&&) = delete;
         Conn& operator=(Conn&&) = delete;
+
         ~Conn() override { close(false); }
 
-        void send_line(std::string_view line) override {
-            send_raw(std::string(line) + "\r\n");
-        }
+        void send_line(std::string_view line) override { send_raw(std::string(line) + "\r\n"); }
 
         void send_raw(std::string_view bytes) override {
             if (split_) {
@@ -226,6 +227,7 @@ struct Server::Impl {
         }
 
         [[nodiscard]] const std::string& last_line() const { return last_line_; }
+
         void remember(std::string line) { last_line_ = std::move(line); }
 
     private:
@@ -269,53 +271,53 @@ struct Server::Impl {
     static void run_script(const std::vector<Step>& steps, Conn& conv, Impl& server) {
         for (const Step& step : steps) {
             switch (step.kind) {
-            case Step::Kind::send:
-                conv.send_line(step.text);
-                break;
-            case Step::Kind::expect: {
-                std::string line = conv.read_line();
-                if (step.text != "*" && line != step.text) {
-                    server.mismatch("expected '" + step.text + "', got '" + line + "'");
+                case Step::Kind::send:
+                    conv.send_line(step.text);
+                    break;
+                case Step::Kind::expect: {
+                    std::string line = conv.read_line();
+                    if (step.text != "*" && line != step.text) {
+                        server.mismatch("expected '" + step.text + "', got '" + line + "'");
+                    }
+                    conv.remember(std::move(line));
+                    break;
                 }
-                conv.remember(std::move(line));
-                break;
-            }
-            case Step::Kind::data:
-                (void)conv.read_data();
-                break;
-            case Step::Kind::bdat: {
-                // "BDAT <n> [LAST]" from the previous C: line.
-                const std::string& cmd = conv.last_line();
-                std::size_t n = 0;
-                const std::size_t at = cmd.find(' ');
-                if (at != std::string::npos) {
-                    const char* begin = cmd.data() + at + 1;
-                    std::from_chars(begin, cmd.data() + cmd.size(), n);
+                case Step::Kind::data:
+                    (void)conv.read_data();
+                    break;
+                case Step::Kind::bdat: {
+                    // "BDAT <n> [LAST]" from the previous C: line.
+                    const std::string& cmd = conv.last_line();
+                    std::size_t n = 0;
+                    const std::size_t at = cmd.find(' ');
+                    if (at != std::string::npos) {
+                        const char* begin = cmd.data() + at + 1;
+                        std::from_chars(begin, cmd.data() + cmd.size(), n);
+                    }
+                    (void)conv.read_exact(n);
+                    break;
                 }
-                (void)conv.read_exact(n);
-                break;
-            }
-            case Step::Kind::raw:
-                conv.send_raw(step.text);
-                break;
-            case Step::Kind::split:
-                conv.set_split(true);
-                break;
-            case Step::Kind::nosplit:
-                conv.set_split(false);
-                break;
-            case Step::Kind::delay:
-                conv.delay(std::chrono::milliseconds(step.ms));
-                break;
-            case Step::Kind::drop:
-                conv.close(false);
-                return;
-            case Step::Kind::reset:
-                conv.close(true);
-                return;
-            case Step::Kind::eof:
-                conv.wait_eof();
-                break;
+                case Step::Kind::raw:
+                    conv.send_raw(step.text);
+                    break;
+                case Step::Kind::split:
+                    conv.set_split(true);
+                    break;
+                case Step::Kind::nosplit:
+                    conv.set_split(false);
+                    break;
+                case Step::Kind::delay:
+                    conv.delay(std::chrono::milliseconds(step.ms));
+                    break;
+                case Step::Kind::drop:
+                    conv.close(false);
+                    return;
+                case Step::Kind::reset:
+                    conv.close(true);
+                    return;
+                case Step::Kind::eof:
+                    conv.wait_eof();
+                    break;
             }
         }
         conv.wait_eof();
@@ -420,16 +422,21 @@ Server::Server(Handler handler, Options options)
     impl_->start();
 }
 
-Server::~Server() { impl_->stop(); }
+Server::~Server() {
+    impl_->stop();
+}
 
-std::uint16_t Server::port() const { return impl_->port; }
+std::uint16_t Server::port() const {
+    return impl_->port;
+}
 
-const std::string& Server::address() const { return impl_->opts.address; }
+const std::string& Server::address() const {
+    return impl_->opts.address;
+}
 
 bool Server::wait_for(std::size_t count, std::chrono::milliseconds timeout) {
     std::unique_lock lock(impl_->mutex);
-    return impl_->finished_cv.wait_for(lock, timeout,
-                                       [&] { return impl_->finished >= count; });
+    return impl_->finished_cv.wait_for(lock, timeout, [&] { return impl_->finished >= count; });
 }
 
 std::string Server::received(std::size_t index) const {
@@ -447,6 +454,8 @@ std::vector<std::string> Server::mismatches() const {
     return impl_->mismatches;
 }
 
-void Server::stop() { impl_->stop(); }
+void Server::stop() {
+    impl_->stop();
+}
 
 }  // namespace missive::testing

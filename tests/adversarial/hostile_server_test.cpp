@@ -8,8 +8,8 @@
 #include <chrono>
 #include <string>
 
-using missive::Error;
 using missive::errc;
+using missive::Error;
 using missive::client::Client;
 using missive::client::Options;
 using missive::testing::Conversation;
@@ -80,9 +80,8 @@ TEST(HostileServer, EndlessMultiLineReply) {
 }
 
 TEST(HostileServer, BinaryGarbage) {
-    Server server([](Conversation& conv) {
-        conv.send_raw(std::string("\0\xff\x01garbage\r\n", 12));
-    });
+    Server server(
+        [](Conversation& conv) { conv.send_raw(std::string("\0\xff\x01garbage\r\n", 12)); });
     EXPECT_EQ(connect_and_hello(server).kind(), errc::protocol);
 }
 

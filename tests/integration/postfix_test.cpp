@@ -16,8 +16,8 @@
 #include <thread>
 
 namespace fs = std::filesystem;
-using missive::Error;
 using missive::errc;
+using missive::Error;
 using missive::client::Client;
 using missive::client::Options;
 using missive::smtp::Envelope;
@@ -97,10 +97,10 @@ std::vector<fs::path> find_delivered(const fs::path& dir, const std::string& tok
 // Runs Python's email package over a delivered file: it must parse without defects and have
 // the expected subject and body text.
 void check_with_python(const fs::path& file, const std::string& subject, const std::string& body) {
-    const std::string script = std::string(MISSIVE_SOURCE_DIR) +
-                               "/tests/integration/check/parse_message.py";
-    const std::string cmd = "python3 '" + script + "' '" + file.string() + "' '" + subject + "' '" +
-                            body + "'";
+    const std::string script =
+        std::string(MISSIVE_SOURCE_DIR) + "/tests/integration/check/parse_message.py";
+    const std::string cmd =
+        "python3 '" + script + "' '" + file.string() + "' '" + subject + "' '" + body + "'";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;  // NOLINT(concurrency-mt-unsafe)
 }
 
@@ -126,20 +126,19 @@ TEST_P(SmtpSink, DeliversDotStuffedMessage) {
     REQUIRE_SERVER(port);
     const std::string token = unique_token();
     // Lines that start with a dot, and a bare-LF "." line that must not end the data early.
-    const std::string body = ".leading dot\r\n..two dots\r\nbare\n.\nstill body\r\nend " + token +
-                             "\r\n";
+    const std::string body =
+        ".leading dot\r\n..two dots\r\nbare\n.\nstill body\r\nend " + token + "\r\n";
     Client c(options());
     c.connect("127.0.0.1", port);
-    EXPECT_EQ(c.capabilities().pipelining(), std::string(GetParam()).find("NOPIPE") ==
-                                                 std::string::npos);
+    EXPECT_EQ(c.capabilities().pipelining(),
+              std::string(GetParam()).find("NOPIPE") == std::string::npos);
     auto r = c.send({.from = "alice@example.org", .to = {"bob@example.com", "carol@example.com"}},
                     message(token, body));
     c.quit();
     EXPECT_TRUE(r.all_accepted());
     EXPECT_EQ(r.data_reply->code, 250);
-    const std::string dump_dir = std::string(GetParam()) == "MISSIVE_TEST_SINK_PORT"
-                                     ? "/sink"
-                                     : "/sink_nopipe";
+    const std::string dump_dir =
+        std::string(GetParam()) == "MISSIVE_TEST_SINK_PORT" ? "/sink" : "/sink_nopipe";
     const auto files = find_delivered(setting("MISSIVE_TEST_DIR") + dump_dir, token, 1);
     ASSERT_EQ(files.size(), 1U);
     const std::string dump = read_file(files[0]);
@@ -177,9 +176,7 @@ TEST(SmtpSink, Lmtp) {
     std::vector<std::string> trace;
     Options o = options();
     o.protocol = missive::smtp::Protocol::lmtp;
-    o.trace = [&](missive::smtp::Direction, std::string_view line) {
-        trace.emplace_back(line);
-    };
+    o.trace = [&](missive::smtp::Direction, std::string_view line) { trace.emplace_back(line); };
     Client c(o);
     c.connect("127.0.0.1", port);
     auto r = c.send({.from = "alice@example.org", .to = {"bob@example.com", "carol@example.com"}},
@@ -250,7 +247,8 @@ TEST(Postfix, AllRecipientsRefused) {
     Client c(options());
     c.connect("127.0.0.1", port);
     try {
-        (void)c.send({.from = "alice@example.org", .to = {"rej@example.com"}}, "Subject: x\r\n\r\n");
+        (void)c.send({.from = "alice@example.org", .to = {"rej@example.com"}},
+                     "Subject: x\r\n\r\n");
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), errc::all_recipients_refused);

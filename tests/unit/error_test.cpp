@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+using missive::errc;
 using missive::Error;
 using missive::ErrorDetails;
-using missive::errc;
 using missive::smtp::RecipientResult;
 using missive::smtp::Reply;
 using missive::smtp::SendResult;

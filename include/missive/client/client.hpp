@@ -35,8 +35,10 @@ public:
 
 private:
     friend class Client;
+
     explicit DataWriter(Client& client)
         : client_(&client) {}
+
     Client* client_;
 };
 
@@ -101,11 +103,11 @@ public:
     /** DATA alone; after 354 the returned writer streams the message. */
     DataWriter data();
 
-    smtp::Reply noop();                              ///< NOOP
-    smtp::Reply reset();                             ///< RSET
-    smtp::Reply verify(std::string_view address);    ///< VRFY (252 counts as success)
-    smtp::Reply expand(std::string_view list);       ///< EXPN
-    smtp::Reply help(std::string_view topic = {});   ///< HELP
+    smtp::Reply noop();                             ///< NOOP
+    smtp::Reply reset();                            ///< RSET
+    smtp::Reply verify(std::string_view address);   ///< VRFY (252 counts as success)
+    smtp::Reply expand(std::string_view list);      ///< EXPN
+    smtp::Reply help(std::string_view topic = {});  ///< HELP
 
     /**
      * Any command, for extensions. A 2xx or 3xx reply is returned, 4xx/5xx thrown.

@@ -45,12 +45,12 @@ struct Options {
     std::chrono::milliseconds command_timeout = std::chrono::minutes(5);
     /// The whole data phase: writing the message and waiting for its final reply.
     std::chrono::milliseconds data_timeout = std::chrono::minutes(10);
-    bool pipelining = true;   ///< pipeline when the server offers PIPELINING
-    bool chunking = true;     ///< use BDAT when the server offers CHUNKING
+    bool pipelining = true;                         ///< pipeline when the server offers PIPELINING
+    bool chunking = true;                           ///< use BDAT when the server offers CHUNKING
     std::size_t chunk_size = std::size_t{1} << 20;  ///< BDAT chunk size
-    smtp::Limits limits{};      ///< bounds on what the server may send
-    smtp::Trace trace{};        ///< the dialogue, line by line, credentials redacted
-    Observer observer{};        ///< connection events
+    smtp::Limits limits{};                          ///< bounds on what the server may send
+    smtp::Trace trace{};  ///< the dialogue, line by line, credentials redacted
+    Observer observer{};  ///< connection events
     /// Cancels whatever the client is doing (errc::cancelled); the connection is then closed.
     std::stop_token stop{};
 };

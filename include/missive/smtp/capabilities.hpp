@@ -51,14 +51,23 @@ public:
     [[nodiscard]] std::optional<std::int64_t> deliver_by_min() const;
 
     [[nodiscard]] bool pipelining() const { return has("PIPELINING"); }
+
     [[nodiscard]] bool eight_bit_mime() const { return has("8BITMIME"); }
+
     [[nodiscard]] bool smtputf8() const { return has("SMTPUTF8"); }
+
     [[nodiscard]] bool chunking() const { return has("CHUNKING"); }
+
     [[nodiscard]] bool binary_mime() const { return has("BINARYMIME"); }
+
     [[nodiscard]] bool dsn() const { return has("DSN"); }
+
     [[nodiscard]] bool enhanced_status_codes() const { return has("ENHANCEDSTATUSCODES"); }
+
     [[nodiscard]] bool starttls() const { return has("STARTTLS"); }
+
     [[nodiscard]] bool requiretls() const { return has("REQUIRETLS"); }
+
     [[nodiscard]] bool mt_priority() const { return has("MT-PRIORITY"); }
 
     /** @return every keyword (upper-case) with its parameters. */

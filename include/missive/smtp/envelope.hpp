@@ -38,7 +38,7 @@ constexpr bool has_flag(Notify set, Notify flag) {
 
 /** BY= of MAIL FROM (RFC 2852). */
 struct DeliverBy {
-    std::int64_t seconds = 0;  ///< by-time, relative; may be negative with mode N
+    std::int64_t seconds = 0;    ///< by-time, relative; may be negative with mode N
     bool return_if_late = true;  ///< mode R (return) rather than N (notify)
     bool trace = false;          ///< the T modifier
 };
@@ -49,20 +49,20 @@ struct DeliverBy {
  * which is informational and simply left out.
  */
 struct MailParams {
-    std::optional<std::uint64_t> size{};   ///< SIZE= (RFC 1870); also checked against the limit
+    std::optional<std::uint64_t> size{};  ///< SIZE= (RFC 1870); also checked against the limit
     BodyType body = BodyType::unspecified;
-    bool smtputf8 = false;               ///< SMTPUTF8 (RFC 6531); implied by non-ASCII addresses
+    bool smtputf8 = false;  ///< SMTPUTF8 (RFC 6531); implied by non-ASCII addresses
     DsnReturn ret = DsnReturn::unspecified;  ///< RET= (RFC 3461)
-    std::string envid{};                   ///< ENVID= (RFC 3461), xtext-encoded on the wire
-    bool requiretls = false;             ///< REQUIRETLS (RFC 8689)
-    std::optional<DeliverBy> by{};         ///< BY= (RFC 2852)
-    std::optional<int> mt_priority{};      ///< MT-PRIORITY= -9..9 (RFC 6710)
+    std::string envid{};                     ///< ENVID= (RFC 3461), xtext-encoded on the wire
+    bool requiretls = false;                 ///< REQUIRETLS (RFC 8689)
+    std::optional<DeliverBy> by{};           ///< BY= (RFC 2852)
+    std::optional<int> mt_priority{};        ///< MT-PRIORITY= -9..9 (RFC 6710)
 };
 
 /** Parameters of RCPT TO (RFC 3461). */
 struct RcptParams {
     Notify notify = Notify::unspecified;  ///< NOTIFY=
-    std::string orcpt{};                    ///< ORCPT=rfc822;… (the original address), xtext-encoded
+    std::string orcpt{};  ///< ORCPT=rfc822;… (the original address), xtext-encoded
 };
 
 /** One envelope recipient; converts from a plain address. */
@@ -73,14 +73,15 @@ struct Recipient {
     Recipient(std::string addr, RcptParams p = {})  // NOLINT(google-explicit-constructor)
         : address(std::move(addr))
         , params(std::move(p)) {}
+
     Recipient(const char* addr)  // NOLINT(google-explicit-constructor)
         : address(addr) {}
 };
 
 /** Who a message is from and to, as SMTP sees it; independent of the message's headers. */
 struct Envelope {
-    std::string from{};               ///< reverse path; "" for the null sender <>
-    std::vector<Recipient> to{};      ///< forward paths
+    std::string from{};           ///< reverse path; "" for the null sender <>
+    std::vector<Recipient> to{};  ///< forward paths
     MailParams params{};
 };
 

@@ -32,7 +32,8 @@ public:
     /** Appends bytes that arrived from the server. */
     void feed(std::string_view bytes);
 
-    /** Whether to split RFC 3463 enhanced status codes off each line (after ENHANCEDSTATUSCODES). */
+    /** Whether to split RFC 3463 enhanced status codes off each line (after ENHANCEDSTATUSCODES).
+     */
     void set_enhanced_codes(bool on) { enhanced_ = on; }
 
     /**

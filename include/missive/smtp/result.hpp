@@ -21,11 +21,11 @@ struct RecipientResult {
  * itself was refused. Errors carry the result as far as it got (`Error::report()`).
  */
 struct SendResult {
-    std::optional<Reply> mail_reply{};             ///< reply to MAIL FROM, once received
-    std::vector<RecipientResult> recipients{};     ///< one per RCPT TO that got a reply, in order
-    std::optional<Reply> data_reply{};             ///< final reply after the message data
-    std::string queue_id{};                        ///< from the final reply ("queued as X"), or ""
-    bool message_sent = false;                   ///< every byte of the message and its end went out
+    std::optional<Reply> mail_reply{};          ///< reply to MAIL FROM, once received
+    std::vector<RecipientResult> recipients{};  ///< one per RCPT TO that got a reply, in order
+    std::optional<Reply> data_reply{};          ///< final reply after the message data
+    std::string queue_id{};                     ///< from the final reply ("queued as X"), or ""
+    bool message_sent = false;                  ///< every byte of the message and its end went out
 
     /** @return the recipients whose RCPT (and, for LMTP, data reply) was positive. */
     [[nodiscard]] std::vector<std::string> accepted() const;

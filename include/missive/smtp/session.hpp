@@ -43,11 +43,11 @@ enum class Want {
 
 /** Where the session is, so that the owner can choose the deadline for its next wait. */
 enum class Phase {
-    greeting,      ///< waiting for the 220 greeting
-    command,       ///< waiting for a reply to a command
-    data_body,     ///< sending message data
-    data_end,      ///< waiting for the reply after the end of the data (RFC 5321 4.5.3.2.6)
-    idle,          ///< nothing outstanding
+    greeting,   ///< waiting for the 220 greeting
+    command,    ///< waiting for a reply to a command
+    data_body,  ///< sending message data
+    data_end,   ///< waiting for the reply after the end of the data (RFC 5321 4.5.3.2.6)
+    idle,       ///< nothing outstanding
 };
 
 struct SessionOptions {
@@ -165,12 +165,12 @@ public:
     /** Ends the message data and waits for the final reply (or replies, for LMTP). */
     void end_body();
 
-    void reset();                              ///< RSET
-    void noop();                               ///< NOOP
-    void verify(std::string_view address);     ///< VRFY
-    void expand(std::string_view list);        ///< EXPN
-    void help(std::string_view topic = {});    ///< HELP
-    void quit();                               ///< QUIT; then `want()` is `closed`
+    void reset();                            ///< RSET
+    void noop();                             ///< NOOP
+    void verify(std::string_view address);   ///< VRFY
+    void expand(std::string_view list);      ///< EXPN
+    void help(std::string_view topic = {});  ///< HELP
+    void quit();                             ///< QUIT; then `want()` is `closed`
 
     /**
      * Any command line (without CRLF), for extensions; a 2xx or 3xx reply succeeds.

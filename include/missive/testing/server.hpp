@@ -47,7 +47,7 @@ public:
 
 /** Where a Server listens and how long it waits for the client. */
 struct ServerOptions {
-    std::string address = "127.0.0.1";           ///< an IPv4 literal
+    std::string address = "127.0.0.1";            ///< an IPv4 literal
     std::chrono::milliseconds io_timeout{10000};  ///< each read gives up after this long
 };
 

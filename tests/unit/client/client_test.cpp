@@ -1,5 +1,4 @@
 #include <missive/client/client.hpp>
-
 #include <missive/send.hpp>
 #include <missive/testing/server.hpp>
 
@@ -12,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-using missive::Error;
 using missive::errc;
+using missive::Error;
 using missive::client::Client;
 using missive::client::Event;
 using missive::client::EventKind;
@@ -140,7 +139,8 @@ S: 250 Ok
 S: 250 Ok
 S: 354 go
 !data
-S: 250 Ok: queued as Q)" + std::to_string(i) + "\n";
+S: 250 Ok: queued as Q)" +
+                  std::to_string(i) + "\n";
     }
     Server server(script);
     Client c(options());
@@ -338,12 +338,11 @@ S: 250 Ok
 
 TEST(Client, Reply421AtEveryStep) {
     // A pipelined send has these server lines; replace the i-th reply with 421 and stop there.
-    const std::vector<std::string> replies = {"220 mx", "250-mx\nS: 250 PIPELINING", "250 Ok",
-                                              "250 Ok", "354 go", "250 Ok"};
+    const std::vector<std::string> replies = {
+        "220 mx", "250-mx\nS: 250 PIPELINING", "250 Ok", "250 Ok", "354 go", "250 Ok"};
     for (std::size_t i = 0; i < replies.size(); ++i) {
         std::string script;
-        const std::vector<std::string> reads = {"", "C: EHLO client.test", "", "", "",
-                                                "!data"};
+        const std::vector<std::string> reads = {"", "C: EHLO client.test", "", "", "", "!data"};
         // Client lines of the pipelined group arrive together before any reply.
         for (std::size_t j = 0; j <= i; ++j) {
             if (j == 2) {
@@ -370,9 +369,12 @@ TEST(Client, Reply421AtEveryStep) {
 }
 
 TEST(Client, DropAtEveryStep) {
-    const std::vector<std::string> steps = {
-        "S: 220 mx", "C: EHLO client.test\nS: 250-mx\nS: 250 PIPELINING",
-        "C: *\nC: *\nC: DATA\nS: 250 Ok", "S: 250 Ok", "S: 354 go", "!data"};
+    const std::vector<std::string> steps = {"S: 220 mx",
+                                            "C: EHLO client.test\nS: 250-mx\nS: 250 PIPELINING",
+                                            "C: *\nC: *\nC: DATA\nS: 250 Ok",
+                                            "S: 250 Ok",
+                                            "S: 354 go",
+                                            "!data"};
     for (std::size_t i = 0; i <= steps.size(); ++i) {
         std::string script;
         for (std::size_t j = 0; j < i; ++j) {
@@ -550,7 +552,8 @@ C: QUIT
 S: 221 Bye
 )");
     Options o = options();
-    auto result = missive::send("127.0.0.1:" + std::to_string(server.port()), envelope(), message, o);
+    auto result =
+        missive::send("127.0.0.1:" + std::to_string(server.port()), envelope(), message, o);
     EXPECT_EQ(result.queue_id, "ONE");
     ASSERT_TRUE(server.wait_for(1));
     EXPECT_EQ(server.mismatches(), std::vector<std::string>{});

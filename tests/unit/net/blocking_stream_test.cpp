@@ -1,6 +1,5 @@
-#include <missive/net/blocking_stream.hpp>
-
 #include <missive/error.hpp>
+#include <missive/net/blocking_stream.hpp>
 #include <missive/testing/server.hpp>
 
 #include <gtest/gtest.h>
@@ -9,8 +8,8 @@
 #include <cerrno>
 #include <thread>
 
-using missive::Error;
 using missive::errc;
+using missive::Error;
 using missive::net::BlockingStream;
 using missive::net::Clock;
 using missive::testing::Server;
@@ -89,8 +88,7 @@ TEST(BlockingStream, UnknownHost) {
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), errc::connect_failed);
-        EXPECT_NE(std::string(e.what()).find("cannot resolve host"), std::string::npos)
-            << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot resolve host"), std::string::npos) << e.what();
     }
 }
 

@@ -29,11 +29,17 @@ void expect_every_split(std::string_view in, const std::string& want,
 
 }  // namespace
 
-TEST(DataEncoder, EmptyBody) { EXPECT_EQ(encode(""), ".\r\n"); }
+TEST(DataEncoder, EmptyBody) {
+    EXPECT_EQ(encode(""), ".\r\n");
+}
 
-TEST(DataEncoder, AddsMissingFinalLineBreak) { EXPECT_EQ(encode("hi"), "hi\r\n.\r\n"); }
+TEST(DataEncoder, AddsMissingFinalLineBreak) {
+    EXPECT_EQ(encode("hi"), "hi\r\n.\r\n");
+}
 
-TEST(DataEncoder, KeepsCrlf) { EXPECT_EQ(encode("a\r\nb\r\n"), "a\r\nb\r\n.\r\n"); }
+TEST(DataEncoder, KeepsCrlf) {
+    EXPECT_EQ(encode("a\r\nb\r\n"), "a\r\nb\r\n.\r\n");
+}
 
 TEST(DataEncoder, StuffsDotAtLineStart) {
     EXPECT_EQ(encode(".hidden\r\n..two\r\na.b\r\n"), "..hidden\r\n...two\r\na.b\r\n.\r\n");
@@ -56,9 +62,13 @@ TEST(DataEncoder, SmugglingWithMixedEndings) {
     expect_every_split("a\r\n.\nb\n.\r\nc\r\r\n", "a\r\n..\r\nb\r\n..\r\nc\r\n\r\n.\r\n");
 }
 
-TEST(DataEncoder, TrailingBareCr) { expect_every_split("x\r", "x\r\n.\r\n"); }
+TEST(DataEncoder, TrailingBareCr) {
+    expect_every_split("x\r", "x\r\n.\r\n");
+}
 
-TEST(DataEncoder, DotAtVeryStart) { expect_every_split(".", "..\r\n.\r\n"); }
+TEST(DataEncoder, DotAtVeryStart) {
+    expect_every_split(".", "..\r\n.\r\n");
+}
 
 TEST(DataEncoder, ChunkedNormalisesButDoesNotStuff) {
     EXPECT_EQ(encode("a\n.\nb", DataEncoder::Mode::chunked), "a\r\n.\r\nb\r\n");

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-using missive::Error;
 using missive::errc;
+using missive::Error;
 using missive::smtp::BodyType;
 using missive::smtp::DeliverBy;
 using missive::smtp::Direction;
@@ -268,8 +268,9 @@ TEST(Session, SomeRecipientsRefusedIsAResult) {
     auto s = ready_session(pipelining);
     s.send(envelope({"bob@example.org", "nobody@example.org"}));
     (void)take_output(s);
-    s.receive("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 <nobody@example.org>: unknown\r\n"
-              "354 go\r\n");
+    s.receive(
+        "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 <nobody@example.org>: unknown\r\n"
+        "354 go\r\n");
     s.write_body("x");
     s.end_body();
     (void)take_output(s);
@@ -284,8 +285,9 @@ TEST(Session, AllRecipientsRefusedPipelined) {
     auto s = ready_session(pipelining);
     s.send(envelope({"x@example.org", "y@example.org"}));
     (void)take_output(s);
-    s.receive("250 2.1.0 Ok\r\n550 5.1.1 unknown\r\n450 4.2.0 try later\r\n"
-              "554 5.5.1 no valid recipients\r\n");
+    s.receive(
+        "250 2.1.0 Ok\r\n550 5.1.1 unknown\r\n450 4.2.0 try later\r\n"
+        "554 5.5.1 no valid recipients\r\n");
     EXPECT_EQ(take_output(s), "RSET\r\n");
     s.receive("250 2.0.0 Ok\r\n");
     EXPECT_EQ(s.want(), Want::idle);
@@ -463,6 +465,7 @@ TEST(Session, ParametersOnlyWhenOffered) {
         const char* mail;
         const char* rcpt;
     };
+
     const std::vector<Case> cases = {
         {[](MailParams& m, RcptParams&) { m.body = BodyType::eight_bit_mime; }, "8BITMIME",
          "MAIL FROM:<alice@example.org> BODY=8BITMIME", "RCPT TO:<bob@example.org>"},
@@ -484,8 +487,10 @@ TEST(Session, ParametersOnlyWhenOffered) {
          "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.org> NOTIFY=NEVER"},
         {[](MailParams& m, RcptParams&) { m.requiretls = true; }, "REQUIRETLS",
          "MAIL FROM:<alice@example.org> REQUIRETLS", "RCPT TO:<bob@example.org>"},
-        {[](MailParams& m, RcptParams&) { m.by = DeliverBy{120, true, true}; }, "DELIVERBY",
-         "MAIL FROM:<alice@example.org> BY=120;RT", "RCPT TO:<bob@example.org>"},
+        {[](MailParams& m, RcptParams&) {
+             m.by = DeliverBy{120, true, true};
+         },
+         "DELIVERBY", "MAIL FROM:<alice@example.org> BY=120;RT", "RCPT TO:<bob@example.org>"},
         {[](MailParams& m, RcptParams&) { m.mt_priority = -3; }, "MT-PRIORITY",
          "MAIL FROM:<alice@example.org> MT-PRIORITY=-3", "RCPT TO:<bob@example.org>"},
     };
@@ -500,15 +505,14 @@ TEST(Session, ParametersOnlyWhenOffered) {
             ADD_FAILURE() << c.needs;
         } catch (const Error& err) {
             EXPECT_EQ(err.kind(), errc::invalid_input);
-            EXPECT_NE(std::string(err.what()).find(std::string("the server does not offer ") +
-                                                   c.needs),
-                      std::string::npos)
+            EXPECT_NE(
+                std::string(err.what()).find(std::string("the server does not offer ") + c.needs),
+                std::string::npos)
                 << err.what();
         }
         auto with = ready_session(std::string("PIPELINING\n") + c.needs);
         with.send(e);
-        EXPECT_EQ(take_output(with),
-                  std::string(c.mail) + "\r\n" + c.rcpt + "\r\nDATA\r\n");
+        EXPECT_EQ(take_output(with), std::string(c.mail) + "\r\n" + c.rcpt + "\r\nDATA\r\n");
     }
 }
 
@@ -531,8 +535,9 @@ TEST(Session, NonAsciiAddressNeedsSmtputf8) {
         without.send(envelope({"j\xc3\xb6rg@example.org"}));
         FAIL();
     } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "a non-ASCII address requested but the server does not offer "
-                               "SMTPUTF8");
+        EXPECT_STREQ(e.what(),
+                     "a non-ASCII address requested but the server does not offer "
+                     "SMTPUTF8");
     }
     auto with = ready_session("PIPELINING\nSMTPUTF8");
     with.send(envelope({"j\xc3\xb6rg@example.org"}));
@@ -695,8 +700,9 @@ TEST(Session, MissingPipelinedRepliesKeepReport) {
     auto e = s.take_error();
     ASSERT_TRUE(e);
     EXPECT_EQ(e->kind(), errc::connection_lost);
-    EXPECT_STREQ(e->what(), "connection closed by the server while waiting for the reply to "
-                            "RCPT TO:<carol@example.org>");
+    EXPECT_STREQ(e->what(),
+                 "connection closed by the server while waiting for the reply to "
+                 "RCPT TO:<carol@example.org>");
     ASSERT_TRUE(e->report());
     EXPECT_EQ(e->report()->accepted(), std::vector<std::string>{"bob@example.org"});
     EXPECT_EQ(s.want(), Want::closed);
@@ -862,8 +868,9 @@ TEST(Session, LmtpOneReplyPerAcceptedRecipient) {
     auto s = ready_session("PIPELINING\nENHANCEDSTATUSCODES", o);
     s.send(envelope({"a@x", "b@x", "c@x"}));
     (void)take_output(s);
-    s.receive("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 no such user\r\n250 2.1.5 Ok\r\n"
-              "354 go\r\n");
+    s.receive(
+        "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 no such user\r\n250 2.1.5 Ok\r\n"
+        "354 go\r\n");
     s.write_body("hi\r\n");
     s.end_body();
     (void)take_output(s);
@@ -983,11 +990,11 @@ TEST(Session, TraceShowsBothDirectionsAndRedacts) {
     s.write_body("secret body\r\n");
     s.end_body();
     s.receive("250 Ok\r\n");
-    EXPECT_EQ(lines, (std::vector<std::string>{
-                         "C: AUTH PLAIN <redacted>", "S: 235 2.7.0 ok",
-                         "C: MAIL FROM:<alice@example.org>", "C: RCPT TO:<bob@example.org>",
-                         "C: DATA", "S: 250 Ok", "S: 250 Ok", "S: 354 go",
-                         "C: [13 octets of message data]", "S: 250 Ok"}));
+    EXPECT_EQ(lines,
+              (std::vector<std::string>{
+                  "C: AUTH PLAIN <redacted>", "S: 235 2.7.0 ok", "C: MAIL FROM:<alice@example.org>",
+                  "C: RCPT TO:<bob@example.org>", "C: DATA", "S: 250 Ok", "S: 250 Ok", "S: 354 go",
+                  "C: [13 octets of message data]", "S: 250 Ok"}));
 }
 
 TEST(Session, PhasesForDeadlines) {
@@ -1022,6 +1029,6 @@ TEST(Session, CredentialsRedactedEvenWhenTheCallerForgets) {
     s.command("c2VjcmV0");
     (void)take_output(s);
     s.receive("235 2.7.0 ok\r\n");
-    EXPECT_EQ(lines, (std::vector<std::string>{"AUTH PLAIN <redacted>", "AUTH LOGIN",
-                                                "<redacted>", "<redacted>"}));
+    EXPECT_EQ(lines, (std::vector<std::string>{"AUTH PLAIN <redacted>", "AUTH LOGIN", "<redacted>",
+                                               "<redacted>"}));
 }

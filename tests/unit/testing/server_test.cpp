@@ -1,7 +1,6 @@
-#include <missive/testing/server.hpp>
-
 #include <missive/error.hpp>
 #include <missive/net/blocking_stream.hpp>
+#include <missive/testing/server.hpp>
 
 #include <gtest/gtest.h>
 
@@ -21,9 +20,11 @@ namespace {
 // A raw client: connects, then reads until it has `want` bytes or the server closes.
 struct RawClient {
     BlockingStream s;
+
     explicit RawClient(const Server& server) {
         s.connect("127.0.0.1", server.port(), Clock::now() + 5s);
     }
+
     std::string read(std::size_t want) {
         std::string out;
         std::array<char, 4096> buf{};
@@ -36,6 +37,7 @@ struct RawClient {
         }
         return out;
     }
+
     // Counts the reads needed for `want` bytes.
     std::size_t reads_for(std::size_t want) {
         std::size_t reads = 0;
@@ -47,6 +49,7 @@ struct RawClient {
         }
         return reads;
     }
+
     void write(std::string_view bytes) { s.write_all(bytes, Clock::now() + 5s); }
 };
 
