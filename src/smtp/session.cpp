@@ -70,6 +70,7 @@ struct Session::State {
     std::size_t accepted = 0;
     bool pipelined = false;
     bool chunked = false;
+    bool binary_body = false;  // BODY=BINARYMIME: data goes unaltered
     bool in_body = false;
     detail::DataEncoder encoder;
     std::string chunk;  // BDAT data not yet framed
@@ -144,6 +145,17 @@ struct Session::State {
     }
 
     void complete(std::optional<Error> e = std::nullopt) {
+        if (e && e->report()) {
+            // Replies that arrived after the error (a drained pipeline) belong in its report.
+            ErrorDetails d;
+            d.reply = e->reply();
+            d.command = e->command();
+            d.cause = e->cause();
+            d.connection_usable = e->connection_usable();
+            d.report = result;
+            Error updated(e->kind(), e->what(), std::move(d));
+            e = std::move(updated);
+        }
         op_error = std::move(e);
         op = Op::none;
     }
@@ -164,8 +176,6 @@ struct Session::State {
                                       : binary_body ? detail::DataEncoder::Mode::binary
                                                     : detail::DataEncoder::Mode::chunked);
     }
-
-    bool binary_body = false;
 
     // The transaction failed: keep the error, and reset the server's state once every
     // outstanding reply is in, so that the connection can carry the next message.
@@ -190,11 +200,17 @@ struct Session::State {
         std::string message = "all " + std::to_string(result.recipients.size()) +
                               (result.recipients.size() == 1 ? " recipient" : " recipients") +
                               " refused";
+        // The first few refusals say enough; report() holds every one.
+        constexpr std::size_t shown = 5;
         const Reply* last_reply = nullptr;
-        for (const auto& r : result.recipients) {
+        for (std::size_t i = 0; i < result.recipients.size() && i < shown; ++i) {
+            const auto& r = result.recipients[i];
             message +=
                 (last_reply == nullptr ? ": <" : "; <") + r.address + ">: " + r.reply.to_string();
             last_reply = &r.reply;
+        }
+        if (result.recipients.size() > shown) {
+            message += "; and " + std::to_string(result.recipients.size() - shown) + " more";
         }
         return make_error(errc::all_recipients_refused, message, last_reply, {}, true);
     }

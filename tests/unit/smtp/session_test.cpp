@@ -352,6 +352,9 @@ TEST(Session, MailRefusedDrainsPipelineWithoutReset) {
     EXPECT_STREQ(e->what(), "MAIL FROM:<alice@example.org> refused: 553 5.7.1 sender rejected");
     EXPECT_EQ(e->command(), "MAIL FROM:<alice@example.org>");
     EXPECT_EQ(e->reply()->code, 553);
+    // The report holds every reply, also those that drained the pipeline after the refusal.
+    ASSERT_EQ(e->report()->recipients.size(), 1U);
+    EXPECT_EQ(e->report()->recipients[0].reply.code, 503);
 }
 
 TEST(Session, MailRefusedWithoutPipeliningStops) {
@@ -1031,4 +1034,25 @@ TEST(Session, CredentialsRedactedEvenWhenTheCallerForgets) {
     s.receive("235 2.7.0 ok\r\n");
     EXPECT_EQ(lines, (std::vector<std::string>{"AUTH PLAIN <redacted>", "AUTH LOGIN", "<redacted>",
                                                "<redacted>"}));
+}
+
+TEST(Session, AllRefusedMessageListsTheFirstFive) {
+    auto s = ready_session(pipelining);
+    std::vector<std::string> to;
+    std::string replies = "250 Ok\r\n";
+    for (int i = 0; i < 7; ++i) {
+        to.push_back("u" + std::to_string(i) + "@x");
+        replies += "550 5.1.1 no\r\n";
+    }
+    s.send(envelope(to));
+    (void)take_output(s);
+    s.receive(replies + "554 5.5.1 no valid recipients\r\n");
+    (void)take_output(s);
+    s.receive("250 Ok\r\n");
+    auto e = s.take_error();
+    ASSERT_TRUE(e);
+    EXPECT_STREQ(e->what(),
+                 "all 7 recipients refused: <u0@x>: 550 5.1.1 no; <u1@x>: 550 5.1.1 no; <u2@x>: "
+                 "550 5.1.1 no; <u3@x>: 550 5.1.1 no; <u4@x>: 550 5.1.1 no; and 2 more");
+    EXPECT_EQ(e->report()->recipients.size(), 7U);
 }
