@@ -14,6 +14,11 @@ namespace {
 constexpr std::size_t read_size = std::size_t{16} * 1024;
 constexpr std::size_t piece_size = std::size_t{64} * 1024;
 
+std::string describe(std::chrono::milliseconds d) {
+    return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " s"
+                                 : std::to_string(d.count()) + " ms";
+}
+
 std::string default_local_name() {
     std::array<char, 256> name{};
     if (::gethostname(name.data(), name.size() - 1) == 0 && name[0] != '\0') {
@@ -28,6 +33,7 @@ struct Client::Impl {
     Options opts;
     smtp::Session session;
     net::BlockingStream stream;
+    std::string host;  // as given to connect(): the name TLS checks by default
     std::string peer;
     net::Deadline data_deadline{};
     bool data_started = false;
@@ -100,7 +106,9 @@ struct Client::Impl {
                         break;
                     }
                     case smtp::Want::tls_handshake:
-                        session.abort(errc::tls, "TLS is not available on this connection");
+                        stream.start_tls(opts.tls_options, host, deadline(), opts.stop);
+                        session.tls_established();
+                        notify({EventKind::tls_established, peer, 0, nullptr});
                         break;
                     case smtp::Want::body:
                     case smtp::Want::idle:
@@ -110,7 +118,18 @@ struct Client::Impl {
             }
         } catch (const Error& e) {
             // I/O failed: the session turns it into the operation's error (or outcome_unknown).
-            session.abort(e.kind(), e.what(), e.cause());
+            if (e.kind() == errc::timeout) {
+                // Name the limit that was exceeded, not the remainder of the last read.
+                const bool data = session.phase() == smtp::Phase::data_body ||
+                                  session.phase() == smtp::Phase::data_end;
+                const std::string limit =
+                    data ? describe(opts.data_timeout) + " (data_timeout)"
+                         : describe(opts.command_timeout) + " (command_timeout)";
+                session.abort(e.kind(), "timed out after " + limit + " talking to " + peer,
+                              e.cause());
+            } else {
+                session.abort(e.kind(), e.what(), e.cause());
+            }
         }
     }
 
@@ -178,6 +197,43 @@ struct Client::Impl {
 
     void begin_data() { data_started = false; }
 
+    // STARTTLS as Options::tls says (RFC 3207), then EHLO again: what the server said before
+    // TLS is forgotten.
+    void secure() {
+        const TlsMode mode = opts.tls;
+        if (mode == TlsMode::implicit || mode == TlsMode::none_insecure) {
+            return;
+        }
+        const bool offered = session.capabilities().starttls();
+        if (!offered && mode == TlsMode::opportunistic) {
+            return;
+        }
+        if (!offered && mode == TlsMode::starttls_required) {
+            close();
+            throw Error(errc::starttls_unavailable,
+                        peer + " does not offer STARTTLS, and TLS is required");
+        }
+        session.starttls();
+        run();
+        if (auto e = session.take_error()) {
+            if (mode == TlsMode::opportunistic && e->connection_usable()) {
+                return;  // RFC 3207 4.1: after a refusal the client may go on without TLS
+            }
+            close();
+            if (e->reply()) {
+                ErrorDetails d;
+                d.reply = e->reply();
+                d.command = "STARTTLS";
+                throw Error(errc::starttls_unavailable,
+                            std::string(e->what()) + ", and TLS is required", std::move(d));
+            }
+            throw Error(*e);
+        }
+        check();
+        hello_done = false;
+        hello({});
+    }
+
     // A command with one reply: say EHLO first if needed, run it, throw its error.
     template <typename Start>
     smtp::Reply simple(Start&& start) {
@@ -230,8 +286,16 @@ void Client::connect(std::string_view host, std::uint16_t port) {
     m.stream.connect(host, port, net::Clock::now() + m.opts.connect_timeout, m.opts.stop);
     m.peer = m.stream.remote_endpoint();
     m.notify({EventKind::connected, m.peer, 0, nullptr});
+    m.host = std::string(host);
+    if (m.opts.tls == TlsMode::implicit) {
+        m.stream.start_tls(m.opts.tls_options, host, net::Clock::now() + m.opts.command_timeout,
+                           m.opts.stop);
+        m.notify({EventKind::tls_established, m.peer, 0, nullptr});
+    }
     m.session.expect_greeting();
     m.finish_op();
+    m.hello({});
+    m.secure();
 }
 
 void Client::hello(std::string_view local_name) {
@@ -371,6 +435,10 @@ void Client::quit() {
 
 void Client::close() noexcept {
     impl_->close();
+}
+
+const net::TlsInfo* Client::tls() const {
+    return impl_->stream.tls();
 }
 
 bool Client::is_open() const {

@@ -2,6 +2,9 @@
 #include <missive/net/blocking_stream.hpp>
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <optional>
 #include <stop_token>
@@ -31,6 +34,19 @@ ErrorDetails cause_of(std::error_code ec) {
     return d;
 }
 
+std::string name_of(X509_NAME* name) {
+    if (name == nullptr) {
+        return {};
+    }
+    BIO* bio = BIO_new(BIO_s_mem());
+    X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(len));
+    BIO_free(bio);
+    return out;
+}
+
 }  // namespace
 
 struct BlockingStream::Impl {
@@ -38,6 +54,10 @@ struct BlockingStream::Impl {
     asio::ip::tcp::socket socket{io};
     asio::steady_timer timer{io};
     std::string peer;
+    // The context outlives the stream that refers to it (declared first, destroyed last).
+    std::optional<asio::ssl::context> tls_context;
+    std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_stream;
+    std::optional<TlsInfo> tls_info;
 
     enum class Outcome { done, timed_out, cancelled };
 
@@ -111,6 +131,19 @@ struct BlockingStream::Impl {
         std::error_code ignored;
         socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
+        tls_stream.reset();
+        tls_context.reset();
+        tls_info.reset();
+    }
+
+    // Reads or writes through TLS once it is up, else on the plain socket.
+    template <typename Op>
+    void with_stream(Op&& op) {
+        if (tls_stream) {
+            op(*tls_stream);
+        } else {
+            op(socket);
+        }
     }
 };
 
@@ -190,16 +223,19 @@ std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
     std::size_t n = 0;
     const auto outcome = m.run(
         [&](auto done) {
-            m.socket.async_read_some(asio::buffer(buffer.data(), buffer.size()),
-                                     [&, done](const std::error_code& e, std::size_t got) {
-                                         done();
-                                         ec = e;
-                                         n = got;
-                                     });
+            m.with_stream([&](auto& stream) {
+                stream.async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                                       [&, done](const std::error_code& e, std::size_t got) {
+                                           done();
+                                           ec = e;
+                                           n = got;
+                                       });
+            });
         },
         deadline, stop);
     m.raise_if(outcome, start, deadline, "waiting to read from", "reading from");
-    if (ec == asio::error::eof) {
+    // A server may close without TLS close_notify (common after QUIT): that is an end too.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
         return 0;
     }
     if (ec) {
@@ -220,11 +256,13 @@ void BlockingStream::write_all(std::string_view bytes, Deadline deadline,
     std::error_code ec;
     const auto outcome = m.run(
         [&](auto done) {
-            asio::async_write(m.socket, asio::buffer(bytes.data(), bytes.size()),
-                              [&, done](const std::error_code& e, std::size_t) {
-                                  done();
-                                  ec = e;
-                              });
+            m.with_stream([&](auto& stream) {
+                asio::async_write(stream, asio::buffer(bytes.data(), bytes.size()),
+                                  [&, done](const std::error_code& e, std::size_t) {
+                                      done();
+                                      ec = e;
+                                  });
+            });
         },
         deadline, stop);
     m.raise_if(outcome, start, deadline, "waiting to write to", "writing to");
@@ -233,6 +271,117 @@ void BlockingStream::write_all(std::string_view bytes, Deadline deadline,
         throw Error(errc::connection_lost, "writing to " + m.peer + " failed: " + ec.message(),
                     cause_of(ec));
     }
+}
+
+void BlockingStream::start_tls(const TlsOptions& options, std::string_view host, Deadline deadline,
+                               const std::stop_token& stop) {
+    Impl& m = *impl_;
+    if (!m.socket.is_open()) {
+        throw Error(errc::connection_lost, "TLS on a closed connection");
+    }
+    if (m.tls_stream) {
+        throw Error(errc::invalid_input, "TLS is already active on this connection");
+    }
+    const std::string name = options.peer_name.empty() ? std::string(host) : options.peer_name;
+    auto& ctx = m.tls_context.emplace(asio::ssl::context::tls_client);
+    SSL_CTX* native_ctx = ctx.native_handle();
+    SSL_CTX_set_min_proto_version(
+        native_ctx, options.min_version == TlsVersion::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
+    std::error_code ec;
+    auto config_error = [&](const std::string& what) {
+        const std::string detail = ec.message();
+        m.close();
+        throw Error(errc::config, what + ": " + detail, cause_of(ec));
+    };
+    if (options.ca_file.empty() && options.ca_path.empty()) {
+        ctx.set_default_verify_paths(ec);
+        if (ec) {
+            config_error("cannot load the system's trusted certificates");
+        }
+    }
+    if (!options.ca_file.empty()) {
+        ctx.load_verify_file(options.ca_file, ec);
+        if (ec) {
+            config_error("cannot load CA file " + options.ca_file);
+        }
+    }
+    if (!options.ca_path.empty()) {
+        ctx.add_verify_path(options.ca_path, ec);
+        if (ec) {
+            config_error("cannot use CA directory " + options.ca_path);
+        }
+    }
+    if (!options.client_certificate.empty()) {
+        ctx.use_certificate_chain_file(options.client_certificate, ec);
+        if (!ec) {
+            ctx.use_private_key_file(
+                options.client_key.empty() ? options.client_certificate : options.client_key,
+                asio::ssl::context::pem, ec);
+        }
+        if (ec) {
+            config_error("cannot load client certificate " + options.client_certificate);
+        }
+    }
+    ctx.set_verify_mode(options.insecure_skip_verify ? asio::ssl::verify_none
+                                                     : asio::ssl::verify_peer);
+
+    auto& tls = m.tls_stream.emplace(m.socket, ctx);
+    SSL* ssl = tls.native_handle();
+    asio::error_code addr_ec;
+    (void)asio::ip::make_address(name, addr_ec);
+    if (!options.insecure_skip_verify) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        if (addr_ec) {
+            SSL_set1_host(ssl, name.c_str());
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        } else {
+            X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+        }
+    }
+    if (addr_ec) {
+        // RFC 6066: SNI carries host names only. (SSL_set_tlsext_host_name, without its cast.)
+        SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(name.c_str()));
+    }
+
+    const Deadline start = Clock::now();
+    const auto outcome = m.run(
+        [&](auto done) {
+            tls.async_handshake(asio::ssl::stream_base::client,
+                                [&, done](const std::error_code& e) {
+                                    done();
+                                    ec = e;
+                                });
+        },
+        deadline, stop);
+    m.raise_if(outcome, start, deadline, "in the TLS handshake with", "TLS handshake with");
+    if (ec) {
+        const long verify = SSL_get_verify_result(ssl);
+        const std::string target = m.peer;
+        m.close();
+        if (verify != X509_V_OK) {
+            throw Error(errc::certificate,
+                        "certificate of " + target + " not accepted for \"" + name +
+                            "\": " + X509_verify_cert_error_string(verify),
+                        cause_of(ec));
+        }
+        throw Error(errc::tls, "TLS handshake with " + target + " failed: " + ec.message(),
+                    cause_of(ec));
+    }
+    TlsInfo info;
+    info.version = SSL_get_version(ssl);
+    info.cipher = SSL_get_cipher_name(ssl);
+    if (X509* cert = SSL_get1_peer_certificate(ssl)) {
+        info.peer_subject = name_of(X509_get_subject_name(cert));
+        info.peer_issuer = name_of(X509_get_issuer_name(cert));
+        X509_free(cert);
+    }
+    info.session_resumed = SSL_session_reused(ssl) == 1;
+    m.tls_info = std::move(info);
+}
+
+const TlsInfo* BlockingStream::tls() const {
+    return impl_ && impl_->tls_info ? &*impl_->tls_info : nullptr;
 }
 
 void BlockingStream::close() noexcept {

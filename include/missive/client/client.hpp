@@ -64,10 +64,13 @@ public:
     ~Client();
 
     /**
-     * Resolves `host` (IPv6 and IPv4), connects to each address until one answers, and reads the
-     * greeting.
+     * Resolves `host` (IPv6 and IPv4), connects to each address until one answers, reads the
+     * greeting and says EHLO; then secures the connection as `Options::tls` says (TLS first for
+     * `implicit`; STARTTLS and EHLO again otherwise) before anything else is sent.
      * @throws Error errc::connect_failed, errc::timeout, errc::cancelled, errc::reply_transient
-     * or errc::reply_permanent (greeting 421/554), errc::protocol
+     * or errc::reply_permanent (greeting 421/554, EHLO refused), errc::protocol,
+     * errc::starttls_unavailable (TLS required but STARTTLS not offered or refused),
+     * errc::certificate, errc::tls
      */
     void connect(std::string_view host, std::uint16_t port = 25);
 
@@ -120,6 +123,9 @@ public:
 
     /** Closes the connection at once; never throws. */
     void close() noexcept;
+
+    /** @return the TLS parameters when the connection is encrypted, else nullptr. */
+    [[nodiscard]] const net::TlsInfo* tls() const;
 
     /** @return true while connected and usable. */
     [[nodiscard]] bool is_open() const;

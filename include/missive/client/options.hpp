@@ -1,5 +1,6 @@
 #pragma once
 
+#include <missive/net/tls.hpp>
 #include <missive/smtp/reply.hpp>
 #include <missive/smtp/reply_parser.hpp>
 #include <missive/smtp/session.hpp>
@@ -15,12 +16,13 @@ namespace missive::client {
 
 /** What an Observer is told about. */
 enum class EventKind {
-    connecting,      ///< about to resolve and connect; `peer` is "host:port"
-    connected,       ///< TCP is up; `peer` is the address it reached
-    bytes_sent,      ///< `bytes` octets were written
-    bytes_received,  ///< `bytes` octets were read
-    reply,           ///< a complete reply arrived: `reply`
-    closed,          ///< the connection was closed
+    connecting,       ///< about to resolve and connect; `peer` is "host:port"
+    connected,        ///< TCP is up; `peer` is the address it reached
+    bytes_sent,       ///< `bytes` octets were written
+    bytes_received,   ///< `bytes` octets were read
+    tls_established,  ///< the TLS handshake succeeded (`Client::tls()` tells the details)
+    reply,            ///< a complete reply arrived: `reply`
+    closed,           ///< the connection was closed
 };
 
 /** One connection event; the views and pointer are valid during the call only. */
@@ -34,6 +36,15 @@ struct Event {
 /** Instrumentation of a connection (Qore's socket events, Nim's debug output). */
 using Observer = std::function<void(const Event&)>;
 
+/** When the connection is encrypted (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
+enum class TlsMode {
+    opportunistic,      ///< STARTTLS when the server offers it; plain text otherwise
+    starttls_required,  ///< STARTTLS, or fail before anything else is sent (no MAIL, no AUTH)
+    starttls_always,    ///< send STARTTLS even when EHLO does not offer it; it must succeed
+    implicit,           ///< TLS from the first byte (port 465)
+    none_insecure,      ///< never TLS: everything, credentials included, in clear text
+};
+
 /** How a client connects and talks; every field has a safe default. */
 struct Options {
     /// The name given in EHLO/HELO; empty: this machine's host name, else "localhost".
@@ -45,8 +56,10 @@ struct Options {
     std::chrono::milliseconds command_timeout = std::chrono::minutes(5);
     /// The whole data phase: writing the message and waiting for its final reply.
     std::chrono::milliseconds data_timeout = std::chrono::minutes(10);
-    bool pipelining = true;                         ///< pipeline when the server offers PIPELINING
-    bool chunking = true;                           ///< use BDAT when the server offers CHUNKING
+    TlsMode tls = TlsMode::opportunistic;
+    net::TlsOptions tls_options{};  ///< CA, peer name, client certificate, minimum version
+    bool pipelining = true;         ///< pipeline when the server offers PIPELINING
+    bool chunking = true;           ///< use BDAT when the server offers CHUNKING
     std::size_t chunk_size = std::size_t{1} << 20;  ///< BDAT chunk size
     smtp::Limits limits{};                          ///< bounds on what the server may send
     smtp::Trace trace{};  ///< the dialogue, line by line, credentials redacted

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <missive/net/tls.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +55,19 @@ public:
      * @throws Error errc::connection_lost, errc::timeout, errc::cancelled
      */
     void write_all(std::string_view bytes, Deadline deadline, const std::stop_token& stop = {});
+
+    /**
+     * Runs a TLS client handshake over the connection (after STARTTLS, or at once for implicit
+     * TLS); later reads and writes are encrypted. The certificate is checked against
+     * `options.peer_name` (or `host`), which SNI also sends unless it is an IP address.
+     * @throws Error errc::certificate (the reason in words: "certificate has expired",
+     * "Hostname mismatch", …), errc::tls, errc::timeout, errc::cancelled
+     */
+    void start_tls(const TlsOptions& options, std::string_view host, Deadline deadline,
+                   const std::stop_token& stop = {});
+
+    /** @return the TLS parameters once `start_tls` succeeded, else nullptr. */
+    [[nodiscard]] const TlsInfo* tls() const;
 
     /** Closes the connection; never throws. */
     void close() noexcept;

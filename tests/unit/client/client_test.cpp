@@ -290,7 +290,8 @@ S: 250 Ok
     std::string what;
     EXPECT_EQ(kind_of([&] { c.noop(); }, &what), errc::timeout);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
-    EXPECT_NE(what.find("while waiting for the reply to NOOP"), std::string::npos) << what;
+    EXPECT_EQ(what, "timed out after 200 ms (command_timeout) talking to 127.0.0.1:" +
+                        std::to_string(server.port()) + " while waiting for the reply to NOOP");
     EXPECT_FALSE(c.is_open());
     EXPECT_EQ(kind_of([&] { c.noop(); }), errc::invalid_input);  // closed, in a defined state
 }
@@ -611,8 +612,113 @@ TEST(Client, ReplyDribbledByteByByteStillTimesOut) {
     o.command_timeout = 400ms;
     Client c(o);
     c.connect("127.0.0.1", server.port());
-    c.hello();
     const auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(kind_of([&] { c.noop(); }), errc::timeout);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
+}
+
+// ---- TLS policy (the handshakes themselves run against real Postfix in the integration tests)
+
+TEST(ClientTls, RequiredButNotOfferedSendsNothingMore) {
+    Server server(greeting_ehlo_pipelining);
+    Options o = options();
+    o.tls = missive::client::TlsMode::starttls_required;
+    Client c(o);
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
+              errc::starttls_unavailable);
+    EXPECT_EQ(what, "127.0.0.1:" + std::to_string(server.port()) +
+                        " does not offer STARTTLS, and TLS is required");
+    EXPECT_FALSE(c.is_open());
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.received(), "EHLO client.test\r\n");  // no MAIL, no AUTH, nothing
+}
+
+TEST(ClientTls, RequiredAndRefusedFails) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 STARTTLS
+C: STARTTLS
+S: 454 4.7.0 TLS not available due to local problem
+)");
+    Options o = options();
+    o.tls = missive::client::TlsMode::starttls_required;
+    Client c(o);
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
+              errc::starttls_unavailable);
+    EXPECT_EQ(what,
+              "STARTTLS refused: 454 4.7.0 TLS not available due to local problem, and TLS is "
+              "required");
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.received(), "EHLO client.test\r\nSTARTTLS\r\n");
+}
+
+TEST(ClientTls, OpportunisticGoesOnAfterRefusal) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 STARTTLS
+C: STARTTLS
+S: 454 4.7.0 TLS not available
+C: NOOP
+S: 250 Ok
+)");
+    Client c(options());  // opportunistic is the default
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(c.noop().code, 250);
+    EXPECT_EQ(c.tls(), nullptr);
+}
+
+TEST(ClientTls, AlwaysSendsStarttlsEvenWhenNotOffered) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250 mx
+C: STARTTLS
+S: 502 5.5.1 not implemented
+)");
+    Options o = options();
+    o.tls = missive::client::TlsMode::starttls_always;
+    Client c(o);
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }), errc::starttls_unavailable);
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+}
+
+TEST(ClientTls, HandshakeWithANonTlsPeerFails) {
+    // The server says 220 to STARTTLS, then answers the ClientHello with SMTP text.
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 STARTTLS
+C: STARTTLS
+S: 220 go ahead
+S: 250 this is not TLS
+)");
+    Client c(options());
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what), errc::tls);
+    EXPECT_NE(what.find("TLS handshake with 127.0.0.1:"), std::string::npos) << what;
+    EXPECT_FALSE(c.is_open());
+}
+
+TEST(ClientTls, NoneInsecureNeverStartsTls) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 STARTTLS
+C: NOOP
+S: 250 Ok
+)");
+    Options o = options();
+    o.tls = missive::client::TlsMode::none_insecure;
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    EXPECT_EQ(c.noop().code, 250);
 }

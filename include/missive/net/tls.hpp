@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+
+namespace missive::net {
+
+/** The oldest protocol version a connection accepts. */
+enum class TlsVersion { tls1_2, tls1_3 };
+
+/** How the client checks the server and presents itself; safe by default. */
+struct TlsOptions {
+    /// Trusted CAs: a PEM file and/or a hashed directory; both empty: the system store.
+    std::string ca_file{};
+    std::string ca_path{};
+    /// The name the certificate must carry and that SNI sends; "" means the host connected to.
+    /// Set it when connecting by IP address to a server known by name (Ocamlnet's `tls_peer`).
+    std::string peer_name{};
+    /// A client certificate (PEM, may hold the chain) and its key, both or neither.
+    std::string client_certificate{};
+    std::string client_key{};
+    TlsVersion min_version = TlsVersion::tls1_2;
+    /// Accept any certificate and any name. Only for tests against throw-away servers: it
+    /// makes TLS worthless against an active attacker.
+    bool insecure_skip_verify = false;
+};
+
+/** What a finished handshake agreed (Go's `tls.ConnectionState`). */
+struct TlsInfo {
+    std::string version{};       ///< "TLSv1.3"
+    std::string cipher{};        ///< "TLS_AES_256_GCM_SHA384"
+    std::string peer_subject{};  ///< "CN=localhost"
+    std::string peer_issuer{};   ///< "CN=missive test CA"
+    bool session_resumed = false;
+};
+
+}  // namespace missive::net
