@@ -3,6 +3,8 @@
 // them, and by Python's email package (tests/integration/check/parse_message.py).
 #include <missive/missive.hpp>
 
+#include "support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <thread>
 
 namespace fs = std::filesystem;
+using namespace missive::integration;
 using missive::errc;
 using missive::Error;
 using missive::client::Client;
@@ -24,75 +27,6 @@ using missive::smtp::Envelope;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Settings come from the environment, or from the KEY=VALUE file the fixture wrote, named by
-// MISSIVE_TEST_ENV.
-std::string setting(const char* key) {
-    if (const char* v = std::getenv(key)) {  // NOLINT(concurrency-mt-unsafe): tests, one thread
-        return v;
-    }
-    if (const char* file = std::getenv("MISSIVE_TEST_ENV")) {  // NOLINT(concurrency-mt-unsafe)
-        std::ifstream in(file);
-        std::string line;
-        const std::string prefix = std::string(key) + "=";
-        while (std::getline(in, line)) {
-            if (line.rfind(prefix, 0) == 0) {
-                return line.substr(prefix.size());
-            }
-        }
-    }
-    return {};
-}
-
-std::uint16_t port_of(const char* key) {
-    const std::string v = setting(key);
-    if (v.empty()) {
-        return 0;
-    }
-    return static_cast<std::uint16_t>(std::stoi(v));
-}
-
-#define REQUIRE_SERVER(port)                                               \
-    if ((port) == 0) {                                                     \
-        GTEST_SKIP() << "server not started (run through ctest fixtures)"; \
-    }
-
-std::string unique_token() {
-    static std::mt19937_64 rng(std::random_device{}());
-    return "t" + std::to_string(rng());
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// Waits until every file below `dir` that contains `token` has been written; Postfix delivers
-// asynchronously after "queued as".
-std::vector<fs::path> find_delivered(const fs::path& dir, const std::string& token,
-                                     std::size_t count, std::chrono::milliseconds timeout = 10s) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    std::vector<fs::path> found;
-    do {
-        found.clear();
-        std::error_code ec;
-        for (auto it = fs::recursive_directory_iterator(dir, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            // Skip Maildir's tmp/: a file there is still being written.
-            if (it->is_regular_file(ec) && it->path().parent_path().filename() != "tmp" &&
-                read_file(it->path()).find(token) != std::string::npos) {
-                found.push_back(it->path());
-            }
-        }
-        if (found.size() >= count) {
-            return found;
-        }
-        std::this_thread::sleep_for(50ms);
-    } while (std::chrono::steady_clock::now() < until);
-    return found;
-}
 
 // Runs Python's email package over a delivered file: it must parse without defects and have
 // the expected subject and body text.
@@ -109,6 +43,9 @@ Options options() {
     o.local_name = "client.missive.test";
     o.command_timeout = 10s;
     o.data_timeout = 20s;
+    // Postfix offers STARTTLS, which the default (opportunistic) policy takes, verifying the
+    // certificate: it is signed by the CA the fixture made.
+    o.tls_options.ca_file = setting("MISSIVE_TEST_CA_FILE");
     return o;
 }
 

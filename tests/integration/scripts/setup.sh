@@ -17,6 +17,11 @@ MISSIVE_TEST_SINK_NOPIPE_PORT=$(cat "$dir/sink_nopipe.port")
 MISSIVE_TEST_LMTP_PORT=$(cat "$dir/sink_lmtp.port")
 MISSIVE_TEST_POSTFIX_PORT=$(cat "$dir/postfix.port")
 MISSIVE_TEST_POSTFIX_PLAIN_PORT=$(cat "$dir/postfix_plain.port")
+MISSIVE_TEST_POSTFIX_IMPLICIT_PORT=$(cat "$dir/postfix_implicit.port")
+MISSIVE_TEST_POSTFIX_EXPIRED_PORT=$(cat "$dir/postfix_expired.port")
+MISSIVE_TEST_POSTFIX_WRONGNAME_PORT=$(cat "$dir/postfix_wrongname.port")
+MISSIVE_TEST_POSTFIX_SELFSIGNED_PORT=$(cat "$dir/postfix_selfsigned.port")
+MISSIVE_TEST_CA_FILE=$dir/ca.crt
 MISSIVE_TEST_DIR=$dir
 ENV
 cat "$dir/env"

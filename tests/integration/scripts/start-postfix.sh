@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # start-postfix.sh DIR
-# Starts a private Postfix instance (config in DIR/pf, queue in DIR/pfqueue) with two smtpd
-# listeners on free loopback ports: one as Postfix offers it (PIPELINING, CHUNKING, SIZE, DSN,
-# SMTPUTF8 …) and one without PIPELINING and CHUNKING. Mail is delivered by the virtual agent to
-# the Maildir DIR/mail/inbox/. rej@example.com is refused with 550 5.1.1, tmp@example.com with
-# 450 4.2.0. A test CA and server certificate are made in DIR (for STARTTLS).
-# Writes DIR/postfix.port, DIR/postfix_plain.port.
+# Starts a private Postfix instance (config in DIR/pf, queue in DIR/pfqueue) with smtpd
+# listeners on free loopback ports, each written to DIR/<name>.port:
+#   postfix            as Postfix offers it (PIPELINING, CHUNKING, SIZE, DSN, SMTPUTF8, STARTTLS)
+#   postfix_plain      without PIPELINING and CHUNKING
+#   postfix_implicit   TLS from the first byte (port 465 style)
+#   postfix_expired    STARTTLS with an expired certificate
+#   postfix_wrongname  STARTTLS with a certificate for wrong.example
+#   postfix_selfsigned STARTTLS with a self-signed certificate
+# A test CA (DIR/ca.crt) signs the good, expired and wrong-name certificates, all made here with
+# the openssl command. Mail is delivered by the virtual agent to the Maildir DIR/mail/inbox/.
+# rej@example.com is refused with 550 5.1.1, tmp@example.com with 450 4.2.0.
 set -euo pipefail
 dir=$1
 . "$(dirname "$0")/lib.sh"
@@ -14,23 +19,40 @@ mkdir -p "$dir/pf" "$dir/pfqueue" "$dir/mail"
 chmod 755 "$dir"  # Postfix drops privileges and must reach its files
 chown nobody:nogroup "$dir/mail"
 
+# signed NAME CN SAN DAYS: a key and a certificate signed by the test CA (DAYS -1: expired).
+signed() {
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null
+    printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$3" >"$1.ext"
+    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days "$4" \
+        -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+    chmod 644 "$1.key"
+}
 if [ ! -f "$dir/server.crt" ]; then
     (
         cd "$dir"
         openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=missive test CA" \
             -keyout ca.key -out ca.crt 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key \
-            -out server.csr 2>/dev/null
-        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >san.ext
-        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
-            -extfile san.ext -out server.crt 2>/dev/null
-        chmod 644 server.key
+        signed server localhost DNS:localhost,IP:127.0.0.1 3650
+        signed expired localhost DNS:localhost,IP:127.0.0.1 -1
+        signed wrongname wrong.example DNS:wrong.example 3650
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
+            -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+            -keyout selfsigned.key -out selfsigned.crt 2>/dev/null
+        chmod 644 selfsigned.key
     )
 fi
 
-port=$(free_port)
-plain=$(free_port)
-while [ "$plain" = "$port" ]; do plain=$(free_port); done
+names="postfix postfix_plain postfix_implicit postfix_expired postfix_wrongname postfix_selfsigned"
+declare -A ports
+used=""
+for name in $names; do
+    p=$(free_port)
+    while [[ " $used " == *" $p "* ]]; do p=$(free_port); done
+    used="$used $p"
+    ports[$name]=$p
+done
+port=${ports[postfix]}
+plain=${ports[postfix_plain]}
 
 cat >"$dir/pf/main.cf" <<CF
 compatibility_level = 3.6
@@ -62,6 +84,14 @@ cat >"$dir/pf/master.cf" <<CF
 127.0.0.1:$port inet n - n - - smtpd
 127.0.0.1:$plain inet n - n - - smtpd
   -o smtpd_discard_ehlo_keywords=chunking,pipelining
+127.0.0.1:${ports[postfix_implicit]} inet n - n - - smtpd
+  -o smtpd_tls_wrappermode=yes
+127.0.0.1:${ports[postfix_expired]} inet n - n - - smtpd
+  -o smtpd_tls_cert_file=$dir/expired.crt -o smtpd_tls_key_file=$dir/expired.key
+127.0.0.1:${ports[postfix_wrongname]} inet n - n - - smtpd
+  -o smtpd_tls_cert_file=$dir/wrongname.crt -o smtpd_tls_key_file=$dir/wrongname.key
+127.0.0.1:${ports[postfix_selfsigned]} inet n - n - - smtpd
+  -o smtpd_tls_cert_file=$dir/selfsigned.crt -o smtpd_tls_key_file=$dir/selfsigned.key
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -94,7 +124,8 @@ postfix -c "$dir/pf" start >/dev/null 2>&1 || {
     cat "$dir/postfix.log" >&2 || true
     exit 1
 }
-echo "$port" >"$dir/postfix.port"
-echo "$plain" >"$dir/postfix_plain.port"
+for name in $names; do
+    echo "${ports[$name]}" >"$dir/$name.port"
+done
 wait_for_banner "$port"
 wait_for_banner "$plain"

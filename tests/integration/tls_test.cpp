@@ -1,0 +1,151 @@
+// TLS against real Postfix: STARTTLS and implicit TLS with a CA made at test time, and every
+// certificate failure (unknown CA, wrong name, expired, self-signed) as a clear, typed error.
+#include <missive/missive.hpp>
+
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace missive::integration;
+using missive::errc;
+using missive::Error;
+using missive::client::Client;
+using missive::client::Options;
+using missive::client::TlsMode;
+
+namespace {
+
+Options tls_options(TlsMode mode, bool with_ca = true) {
+    Options o;
+    o.local_name = "client.missive.test";
+    o.command_timeout = 10s;
+    o.tls = mode;
+    if (with_ca) {
+        o.tls_options.ca_file = setting("MISSIVE_TEST_CA_FILE");
+    }
+    return o;
+}
+
+// Connects with `o` and returns the error's kind and text, or errc{} on success.
+std::pair<errc, std::string> try_connect(const Options& o, std::uint16_t port) {
+    Client c(o);
+    try {
+        c.connect("127.0.0.1", port);
+    } catch (const Error& e) {
+        EXPECT_FALSE(c.is_open());
+        return {e.kind(), e.what()};
+    }
+    return {errc{}, ""};
+}
+
+}  // namespace
+
+TEST(Tls, StarttlsRequiredSendsOverTls) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_PORT");
+    REQUIRE_SERVER(port);
+    std::vector<std::string> trace;
+    Options o = tls_options(TlsMode::starttls_required);
+    o.trace = [&](missive::smtp::Direction, std::string_view line) { trace.emplace_back(line); };
+    Client c(o);
+    c.connect("127.0.0.1", port);
+    ASSERT_NE(c.tls(), nullptr);
+    EXPECT_EQ(c.tls()->version.rfind("TLSv1.", 0), 0U) << c.tls()->version;
+    EXPECT_EQ(c.tls()->peer_subject, "CN=localhost");
+    EXPECT_EQ(c.tls()->peer_issuer, "CN=missive test CA");
+    EXPECT_FALSE(c.tls()->cipher.empty());
+    // After TLS the capabilities come from the second EHLO, which no longer offers STARTTLS.
+    EXPECT_FALSE(c.capabilities().starttls());
+    const std::string token = unique_token();
+    auto r = c.send({.from = "alice@example.org", .to = {"bob@example.com"}},
+                    "Subject: " + token + "\r\n\r\nover TLS\r\n");
+    c.quit();
+    EXPECT_TRUE(r.all_accepted());
+    EXPECT_EQ(std::count(trace.begin(), trace.end(), "EHLO client.missive.test"), 2);
+    const auto files = find_delivered(setting("MISSIVE_TEST_DIR") + "/mail", token, 1);
+    ASSERT_EQ(files.size(), 1U);
+    EXPECT_NE(read_file(files[0]).find("with ESMTPS"), std::string::npos);
+}
+
+TEST(Tls, OpportunisticUsesStarttlsWhenOffered) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_PORT");
+    REQUIRE_SERVER(port);
+    Client c(tls_options(TlsMode::opportunistic));
+    c.connect("127.0.0.1", port);
+    EXPECT_NE(c.tls(), nullptr);
+    c.quit();
+}
+
+TEST(Tls, ImplicitTls) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_IMPLICIT_PORT");
+    REQUIRE_SERVER(port);
+    Options o = tls_options(TlsMode::implicit);
+    o.tls_options.min_version = missive::net::TlsVersion::tls1_3;
+    o.tls_options.peer_name = "localhost";  // connect by IP, check the name
+    Client c(o);
+    c.connect("127.0.0.1", port);
+    ASSERT_NE(c.tls(), nullptr);
+    EXPECT_EQ(c.tls()->version, "TLSv1.3");
+    auto r = c.send({.from = "alice@example.org", .to = {"bob@example.com"}},
+                    "Subject: implicit\r\n\r\nimplicit TLS\r\n");
+    c.quit();
+    EXPECT_TRUE(r.all_accepted());
+}
+
+TEST(Tls, UnknownCaFails) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_PORT");
+    REQUIRE_SERVER(port);
+    const auto [kind, what] = try_connect(tls_options(TlsMode::starttls_required, false), port);
+    EXPECT_EQ(kind, errc::certificate);
+    EXPECT_EQ(what, "certificate of 127.0.0.1:" + std::to_string(port) +
+                        " not accepted for \"127.0.0.1\": unable to get local issuer certificate");
+}
+
+TEST(Tls, WrongNameFails) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_WRONGNAME_PORT");
+    REQUIRE_SERVER(port);
+    Options o = tls_options(TlsMode::starttls_required);
+    o.tls_options.peer_name = "localhost";
+    const auto [kind, what] = try_connect(o, port);
+    EXPECT_EQ(kind, errc::certificate);
+    EXPECT_NE(what.find("not accepted for \"localhost\": hostname mismatch"), std::string::npos)
+        << what;
+}
+
+TEST(Tls, PeerNameIsChecked) {
+    // The right certificate, but the caller expects another name (tls_peer).
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_PORT");
+    REQUIRE_SERVER(port);
+    Options o = tls_options(TlsMode::starttls_required);
+    o.tls_options.peer_name = "mail.example.org";
+    const auto [kind, what] = try_connect(o, port);
+    EXPECT_EQ(kind, errc::certificate);
+    EXPECT_NE(what.find("hostname mismatch"), std::string::npos) << what;
+}
+
+TEST(Tls, ExpiredFails) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_EXPIRED_PORT");
+    REQUIRE_SERVER(port);
+    const auto [kind, what] = try_connect(tls_options(TlsMode::starttls_required), port);
+    EXPECT_EQ(kind, errc::certificate);
+    EXPECT_NE(what.find("certificate has expired"), std::string::npos) << what;
+}
+
+TEST(Tls, SelfSignedFailsUnlessVerificationIsOff) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_SELFSIGNED_PORT");
+    REQUIRE_SERVER(port);
+    const auto [kind, what] = try_connect(tls_options(TlsMode::starttls_required), port);
+    EXPECT_EQ(kind, errc::certificate);
+    EXPECT_NE(what.find("self-signed certificate"), std::string::npos) << what;
+    Options insecure = tls_options(TlsMode::starttls_required, false);
+    insecure.tls_options.insecure_skip_verify = true;
+    EXPECT_EQ(try_connect(insecure, port).first, errc{});
+}
+
+TEST(Tls, RequiredAgainstServerWithoutStarttls) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_SINK_PORT");
+    REQUIRE_SERVER(port);
+    const auto [kind, what] = try_connect(tls_options(TlsMode::starttls_required), port);
+    EXPECT_EQ(kind, errc::starttls_unavailable);
+}
