@@ -11,7 +11,8 @@ namespace missive {
 /**
  * Sends one message in one call (Go's `smtp.SendMail`): connect, EHLO, MAIL, RCPT…, DATA or
  * BDAT, QUIT.
- * @param server "host", "host:port" or "[v6-address]:port"; the port defaults to 25
+ * @param server "host", "host:port", "[v6-address]:port" (port 25 by default), or a URL such
+ * as "submission://mail.example.org" (see net::Url and Client::connect(const net::Url&))
  * @param envelope sender and recipients (independent of the message's headers)
  * @param message the whole message, headers and body
  * @return each recipient's outcome; some refused is a result, none accepted an Error

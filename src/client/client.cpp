@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <istream>
 #include <utility>
 
@@ -296,6 +297,49 @@ void Client::connect(std::string_view host, std::uint16_t port) {
     m.finish_op();
     m.hello({});
     m.secure();
+}
+
+void Client::connect(const net::Url& url) {
+    Impl& m = *impl_;
+    Options& o = m.opts;
+    o.tls = url.tls;
+    o.protocol = url.lmtp ? smtp::Protocol::lmtp : smtp::Protocol::smtp;
+    for (const auto& [key, value] : url.query) {
+        if (key == "verify") {
+            if (value != "yes" && value != "no") {
+                throw Error(errc::config,
+                            "URL option verify must be yes or no, not '" + value + "'");
+            }
+            o.tls_options.insecure_skip_verify = value == "no";
+        } else if (key == "ca") {
+            o.tls_options.ca_file = value;
+        } else if (key == "capath") {
+            o.tls_options.ca_path = value;
+        } else if (key == "peer") {
+            o.tls_options.peer_name = value;
+        } else if (key == "helo") {
+            o.local_name = value;
+        } else if (key == "timeout") {
+            unsigned seconds = 0;
+            const auto [ptr, ec] =
+                std::from_chars(value.data(), value.data() + value.size(), seconds);
+            if (ec != std::errc{} || ptr != value.data() + value.size() || seconds == 0) {
+                throw Error(errc::config,
+                            "URL option timeout must be a number of seconds, not '" + value + "'");
+            }
+            o.connect_timeout = o.command_timeout = std::chrono::seconds(seconds);
+        } else {
+            throw Error(errc::config, "unknown URL option '" + key +
+                                          "' (known: verify, ca, capath, peer, helo, timeout)");
+        }
+    }
+    if (!url.user.empty() || url.has_password) {
+        // Sending mail unauthenticated when the caller gave credentials would be a surprise.
+        throw Error(errc::config, "URL " + url.redacted() +
+                                      " carries credentials, but this version of missive cannot "
+                                      "authenticate yet (no AUTH)");
+    }
+    connect(url.host, url.port);
 }
 
 void Client::hello(std::string_view local_name) {

@@ -63,9 +63,13 @@ HostPort split_server(std::string_view server) {
 
 smtp::SendResult send(std::string_view server, const smtp::Envelope& envelope,
                       std::string_view message, const client::Options& options) {
-    const HostPort hp = split_server(server);
     client::Client c(options);
-    c.connect(hp.host, hp.port);
+    if (server.find("://") != std::string_view::npos) {
+        c.connect(net::Url::parse(server));
+    } else {
+        const HostPort hp = split_server(server);
+        c.connect(hp.host, hp.port);
+    }
     smtp::SendResult result = c.send(envelope, message);
     try {
         c.quit();

@@ -2,6 +2,7 @@
 
 #include <missive/client/options.hpp>
 #include <missive/error.hpp>
+#include <missive/net/url.hpp>
 #include <missive/smtp/capabilities.hpp>
 #include <missive/smtp/envelope.hpp>
 #include <missive/smtp/reply.hpp>
@@ -73,6 +74,15 @@ public:
      * errc::certificate, errc::tls
      */
     void connect(std::string_view host, std::uint16_t port = 25);
+
+    /**
+     * Connects to a server given as a URL: host, port, TLS mode and LMTP come from its scheme
+     * (see net::Url), and its query options override `Options`: `verify=no` (skip certificate
+     * checks, insecure), `ca=FILE`, `capath=DIR`, `peer=NAME` (the name the certificate must
+     * carry), `helo=NAME`, `timeout=SECONDS` (connect and each reply).
+     * @throws Error errc::config for an unknown option or a bad value, and as connect(host, port)
+     */
+    void connect(const net::Url& url);
 
     /** EHLO (LHLO for LMTP), falling back to HELO. @param local_name "" for Options::local_name */
     void hello(std::string_view local_name = {});

@@ -36,14 +36,7 @@ struct Event {
 /** Instrumentation of a connection (Qore's socket events, Nim's debug output). */
 using Observer = std::function<void(const Event&)>;
 
-/** When the connection is encrypted (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
-enum class TlsMode {
-    opportunistic,      ///< STARTTLS when the server offers it; plain text otherwise
-    starttls_required,  ///< STARTTLS, or fail before anything else is sent (no MAIL, no AUTH)
-    starttls_always,    ///< send STARTTLS even when EHLO does not offer it; it must succeed
-    implicit,           ///< TLS from the first byte (port 465)
-    none_insecure,      ///< never TLS: everything, credentials included, in clear text
-};
+using TlsMode = net::TlsMode;
 
 /** How a client connects and talks; every field has a safe default. */
 struct Options {

@@ -4,6 +4,15 @@
 
 namespace missive::net {
 
+/** When the connection is encrypted (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
+enum class TlsMode {
+    opportunistic,      ///< STARTTLS when the server offers it; plain text otherwise
+    starttls_required,  ///< STARTTLS, or fail before anything else is sent (no MAIL, no AUTH)
+    starttls_always,    ///< send STARTTLS even when EHLO does not offer it; it must succeed
+    implicit,           ///< TLS from the first byte (port 465)
+    none_insecure,      ///< never TLS: everything, credentials included, in clear text
+};
+
 /** The oldest protocol version a connection accepts. */
 enum class TlsVersion { tls1_2, tls1_3 };
 

@@ -722,3 +722,43 @@ S: 250 Ok
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.noop().code, 250);
 }
+
+TEST(ClientUrl, SchemeAndOptionsApply) {
+    Server server(R"(
+S: 220 lmtp
+C: LHLO from-url.test
+S: 250 lmtp
+)");
+    Client c(options());
+    c.connect(missive::net::Url::parse("lmtp://127.0.0.1:" + std::to_string(server.port()) +
+                                       "?helo=from-url.test&timeout=5"));
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+}
+
+TEST(ClientUrl, SubmissionRequiresTls) {
+    Server server(greeting_ehlo_plain);
+    std::string what;
+    EXPECT_EQ(kind_of(
+                  [&] {
+                      (void)missive::send("submission://127.0.0.1:" +
+                                              std::to_string(server.port()) + "?helo=c.test",
+                                          envelope(), message);
+                  },
+                  &what),
+              errc::starttls_unavailable)
+        << what;
+}
+
+TEST(ClientUrl, BadOptionsAndCredentials) {
+    Client c(options());
+    EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://h?colour=blue")); }),
+              errc::config);
+    EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://h?verify=maybe")); }),
+              errc::config);
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://u:secret@h")); }, &what),
+              errc::config);
+    EXPECT_EQ(what.find("secret"), std::string::npos) << what;
+}

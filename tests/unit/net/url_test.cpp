@@ -1,0 +1,91 @@
+#include <missive/error.hpp>
+#include <missive/net/url.hpp>
+
+#include <gtest/gtest.h>
+
+using missive::errc;
+using missive::Error;
+using missive::net::TlsMode;
+using missive::net::Url;
+
+TEST(Url, SchemesAndDefaultPorts) {
+    const struct {
+        const char* text;
+        std::uint16_t port;
+        TlsMode tls;
+        bool lmtp;
+    } cases[] = {
+        {"smtp://mx.example.org", 25, TlsMode::opportunistic, false},
+        {"smtps://mx.example.org", 465, TlsMode::implicit, false},
+        {"submission://mx.example.org", 587, TlsMode::starttls_required, false},
+        {"submissions://mx.example.org", 465, TlsMode::implicit, false},
+        {"smtptls://mx.example.org", 25, TlsMode::starttls_always, false},
+        {"esmtp://mx.example.org", 587, TlsMode::opportunistic, false},
+        {"esmtptls://mx.example.org", 587, TlsMode::starttls_always, false},
+        {"lmtp://mx.example.org", 24, TlsMode::opportunistic, true},
+        {"SMTP://mx.example.org/", 25, TlsMode::opportunistic, false},
+    };
+
+    for (const auto& c : cases) {
+        const Url u = Url::parse(c.text);
+        EXPECT_EQ(u.host, "mx.example.org") << c.text;
+        EXPECT_EQ(u.port, c.port) << c.text;
+        EXPECT_EQ(u.tls, c.tls) << c.text;
+        EXPECT_EQ(u.lmtp, c.lmtp) << c.text;
+    }
+}
+
+TEST(Url, UserPasswordPortQuery) {
+    const Url u = Url::parse(
+        "submission://alice%40example.com:p%3Ass@w:rd@127.0.0.1:2587?auth=SCRAM-SHA-256&Verify=no");
+    EXPECT_EQ(u.user, "alice@example.com");
+    EXPECT_EQ(u.password, "p:ss@w:rd");
+    EXPECT_TRUE(u.has_password);
+    EXPECT_EQ(u.host, "127.0.0.1");
+    EXPECT_EQ(u.port, 2587);
+    EXPECT_EQ(u.query.at("auth"), "SCRAM-SHA-256");
+    EXPECT_EQ(u.query.at("verify"), "no");
+    EXPECT_EQ(u.redacted(),
+              "submission://alice@example.com:***@127.0.0.1:2587?auth=SCRAM-SHA-256&verify=no");
+}
+
+TEST(Url, Ipv6) {
+    const Url u = Url::parse("smtp://[::1]:2525");
+    EXPECT_EQ(u.host, "::1");
+    EXPECT_EQ(u.port, 2525);
+    EXPECT_EQ(u.redacted(), "smtp://[::1]:2525");
+    EXPECT_EQ(Url::parse("smtp://[2001:db8::1]").port, 25);
+}
+
+TEST(Url, Errors) {
+    const struct {
+        const char* text;
+        const char* what;
+    } cases[] = {
+        {"mx.example.org:25", "URL: 'mx.example.org:25' does not start with scheme://"},
+        {"smtpx://h",
+         "URL: unknown scheme 'smtpx' (known: smtp, smtps, submission, submissions, "
+         "smtptls, esmtp, esmtptls, lmtp)"},
+        {"smtp://", "URL: no host"},
+        {"smtp://u:secret@", "URL: no host"},
+        {"smtp://h:0", "URL: invalid port '0'"},
+        {"smtp://h:65536", "URL: invalid port '65536'"},
+        {"smtp://h:2x", "URL: invalid port '2x'"},
+        {"smtp://h:", "URL: empty port"},
+        {"smtp://[::1", "URL: the IPv6 address lacks its closing ']'"},
+        {"smtp://h/path", "URL: a mail server URL has no path"},
+        {"smtp://u%0d%0aRSET:x@h", "URL: the user contains a control character"},
+        {"smtp://u:%zz@h", "URL: bad percent escape in the password"},
+        {"smtp://h\r\n", "URL: the host contains a space or control character"},
+    };
+
+    for (const auto& c : cases) {
+        try {
+            (void)Url::parse(c.text);
+            ADD_FAILURE() << c.text;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), errc::config) << c.text;
+            EXPECT_STREQ(e.what(), c.what) << c.text;
+        }
+    }
+}
