@@ -7,6 +7,7 @@ packages=(
   libssl-dev libasio-dev libidn2-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev
   postfix   # smtp-sink and smtpd for the integration tests and the demo
+  microsocks tinyproxy  # SOCKS5 and HTTP CONNECT proxies for the integration tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 #include <missive/client/client.hpp>
 #include <missive/net/blocking_stream.hpp>
+#include <missive/net/proxy.hpp>
 
 #include <unistd.h>
 
@@ -284,8 +285,16 @@ void Client::connect(std::string_view host, std::uint16_t port) {
     m.hello_done = false;
     const std::string target = std::string(host) + ":" + std::to_string(port);
     m.notify({EventKind::connecting, target, 0, nullptr});
-    m.stream.connect(host, port, net::Clock::now() + m.opts.connect_timeout, m.opts.stop);
-    m.peer = m.stream.remote_endpoint();
+    const net::Deadline deadline = net::Clock::now() + m.opts.connect_timeout;
+    if (m.opts.proxy) {
+        const net::Proxy& proxy = *m.opts.proxy;
+        m.stream.connect(proxy.host, proxy.port, deadline, m.opts.stop);
+        net::open_tunnel(m.stream, proxy, host, port, deadline, m.opts.stop);
+        m.peer = target + " via " + proxy.redacted();
+    } else {
+        m.stream.connect(host, port, deadline, m.opts.stop);
+        m.peer = m.stream.remote_endpoint();
+    }
     m.notify({EventKind::connected, m.peer, 0, nullptr});
     m.host = std::string(host);
     if (m.opts.tls == TlsMode::implicit) {
@@ -317,6 +326,8 @@ void Client::connect(const net::Url& url) {
             o.tls_options.ca_path = value;
         } else if (key == "peer") {
             o.tls_options.peer_name = value;
+        } else if (key == "proxy") {
+            o.proxy = net::Proxy::parse(value);
         } else if (key == "helo") {
             o.local_name = value;
         } else if (key == "timeout") {
@@ -329,8 +340,9 @@ void Client::connect(const net::Url& url) {
             }
             o.connect_timeout = o.command_timeout = std::chrono::seconds(seconds);
         } else {
-            throw Error(errc::config, "unknown URL option '" + key +
-                                          "' (known: verify, ca, capath, peer, helo, timeout)");
+            throw Error(errc::config,
+                        "unknown URL option '" + key +
+                            "' (known: verify, ca, capath, peer, proxy, helo, timeout)");
         }
     }
     if (!url.user.empty() || url.has_password) {

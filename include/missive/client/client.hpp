@@ -79,7 +79,8 @@ public:
      * Connects to a server given as a URL: host, port, TLS mode and LMTP come from its scheme
      * (see net::Url), and its query options override `Options`: `verify=no` (skip certificate
      * checks, insecure), `ca=FILE`, `capath=DIR`, `peer=NAME` (the name the certificate must
-     * carry), `helo=NAME`, `timeout=SECONDS` (connect and each reply).
+     * carry), `proxy=socks5://…` or `proxy=http://…` (percent-encoded), `helo=NAME`,
+     * `timeout=SECONDS` (connect and each reply).
      * @throws Error errc::config for an unknown option or a bad value, and as connect(host, port)
      */
     void connect(const net::Url& url);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <missive/net/proxy.hpp>
 #include <missive/net/tls.hpp>
 #include <missive/smtp/reply.hpp>
 #include <missive/smtp/reply_parser.hpp>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -49,6 +51,8 @@ struct Options {
     std::chrono::milliseconds command_timeout = std::chrono::minutes(5);
     /// The whole data phase: writing the message and waiting for its final reply.
     std::chrono::milliseconds data_timeout = std::chrono::minutes(10);
+    /// Connect through a SOCKS5 or HTTP CONNECT proxy (TLS runs end to end through it).
+    std::optional<net::Proxy> proxy{};
     TlsMode tls = TlsMode::opportunistic;
     net::TlsOptions tls_options{};  ///< CA, peer name, client certificate, minimum version
     bool pipelining = true;         ///< pipeline when the server offers PIPELINING

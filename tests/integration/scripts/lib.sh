@@ -43,3 +43,14 @@ PY
     echo "server on port $port did not answer" >&2
     return 1
 }
+
+# wait_for_port PORT: waits up to 10 s until something accepts connections on PORT.
+wait_for_port() {
+    local port=$1 i
+    for i in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on port $port" >&2
+    return 1
+}

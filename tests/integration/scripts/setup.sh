@@ -11,6 +11,7 @@ mkdir -p "$dir"
 "$here/start-smtp-sink.sh" "$dir" sink_nopipe -p
 "$here/start-smtp-sink.sh" "$dir" sink_lmtp -L
 "$here/start-postfix.sh" "$dir"
+"$here/start-proxies.sh" "$dir"
 cat >"$dir/env" <<ENV
 MISSIVE_TEST_SINK_PORT=$(cat "$dir/sink.port")
 MISSIVE_TEST_SINK_NOPIPE_PORT=$(cat "$dir/sink_nopipe.port")
@@ -22,6 +23,10 @@ MISSIVE_TEST_POSTFIX_EXPIRED_PORT=$(cat "$dir/postfix_expired.port")
 MISSIVE_TEST_POSTFIX_WRONGNAME_PORT=$(cat "$dir/postfix_wrongname.port")
 MISSIVE_TEST_POSTFIX_SELFSIGNED_PORT=$(cat "$dir/postfix_selfsigned.port")
 MISSIVE_TEST_CA_FILE=$dir/ca.crt
+MISSIVE_TEST_SOCKS_PORT=$(cat "$dir/socks.port")
+MISSIVE_TEST_SOCKS_AUTH_PORT=$(cat "$dir/socks_auth.port")
+MISSIVE_TEST_HTTP_PROXY_PORT=$(cat "$dir/http.port")
+MISSIVE_TEST_HTTP_PROXY_AUTH_PORT=$(cat "$dir/http_auth.port")
 MISSIVE_TEST_DIR=$dir
 ENV
 cat "$dir/env"

@@ -1,4 +1,5 @@
 #include <missive/error.hpp>
+#include <missive/net/proxy.hpp>
 #include <missive/net/url.hpp>
 
 #include <gtest/gtest.h>
@@ -88,4 +89,21 @@ TEST(Url, Errors) {
             EXPECT_STREQ(e.what(), c.what) << c.text;
         }
     }
+}
+
+TEST(Proxy, Parse) {
+    using missive::net::Proxy;
+    const Proxy s = Proxy::parse("socks5://u%40x:p%3A@127.0.0.1");
+    EXPECT_EQ(s.kind, Proxy::Kind::socks5);
+    EXPECT_EQ(s.port, 1080);
+    EXPECT_EQ(s.user, "u@x");
+    EXPECT_EQ(s.password, "p:");
+    EXPECT_EQ(s.redacted(), "socks5://u@x:***@127.0.0.1:1080");
+    const Proxy h = Proxy::parse("http://proxy.example:3128");
+    EXPECT_EQ(h.kind, Proxy::Kind::http);
+    EXPECT_EQ(h.port, 3128);
+    EXPECT_EQ(Proxy::parse("http://[::1]").port, 8080);
+    EXPECT_EQ(Proxy::parse("socks5://h:25").port, 25);
+    EXPECT_THROW((void)Proxy::parse("ftp://h"), Error);
+    EXPECT_THROW((void)Proxy::parse("socks5://h?x=y"), Error);
 }
