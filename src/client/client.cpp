@@ -46,7 +46,12 @@ struct Client::Impl {
 
     explicit Impl(Options o)
         : opts(std::move(o))
-        , session(session_options()) {}
+        , session(session_options()) {
+        if (!opts.tls_options.session_cache) {
+            // Reconnections of this client resume their TLS session.
+            opts.tls_options.session_cache = std::make_shared<net::TlsSessionCache>();
+        }
+    }
 
     smtp::SessionOptions session_options() {
         smtp::SessionOptions so;

@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <map>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <utility>
@@ -49,6 +51,86 @@ std::string name_of(X509_NAME* name) {
 
 }  // namespace
 
+struct TlsSessionCache::Impl {
+    mutable std::mutex mutex;
+    std::map<std::string, SSL_SESSION*> sessions;
+
+    ~Impl() {
+        for (auto& [key, session] : sessions) {
+            SSL_SESSION_free(session);
+        }
+    }
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    Impl(Impl&&) = delete;
+    Impl& operator=(Impl&&) = delete;
+
+    // Takes ownership of `session`.
+    void put(const std::string& key, SSL_SESSION* session) {
+        const std::lock_guard lock(mutex);
+        auto [it, inserted] = sessions.try_emplace(key, session);
+        if (!inserted) {
+            SSL_SESSION_free(it->second);
+            it->second = session;
+        }
+    }
+
+    // @return a new reference, or nullptr.
+    SSL_SESSION* get(const std::string& key) const {
+        const std::lock_guard lock(mutex);
+        auto it = sessions.find(key);
+        if (it == sessions.end()) {
+            return nullptr;
+        }
+        SSL_SESSION_up_ref(it->second);
+        return it->second;
+    }
+};
+
+TlsSessionCache::TlsSessionCache()
+    : impl_(std::make_unique<Impl>()) {}
+
+TlsSessionCache::~TlsSessionCache() = default;
+
+std::size_t TlsSessionCache::size() const {
+    const std::lock_guard lock(impl_->mutex);
+    return impl_->sessions.size();
+}
+
+namespace {
+
+// Where a new session goes: handed to OpenSSL's callback through the SSL's ex_data.
+struct SessionTarget {
+    std::shared_ptr<TlsSessionCache> cache;
+    std::string key;
+};
+
+// Asio keeps its own pointer in the SSL's app data, so ours goes into an ex_data slot.
+int session_target_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// OpenSSL calls this for every session the server issues (TLS 1.3 sends tickets after the
+// handshake, so asking once right after it would miss them).
+int on_new_session(SSL* ssl, SSL_SESSION* session) {
+    auto* target = static_cast<SessionTarget*>(SSL_get_ex_data(ssl, session_target_index()));
+    if (target == nullptr || target->cache == nullptr) {
+        return 0;
+    }
+    // A copy: OpenSSL marks the connection's own session unresumable when the connection ends
+    // without close_notify, which SMTP servers and clients commonly skip after QUIT.
+    SSL_SESSION* copy = SSL_SESSION_dup(session);
+    if (copy != nullptr) {
+        target->cache->impl().put(target->key, copy);
+    }
+    return 0;  // OpenSSL keeps (and frees) the original
+}
+
+}  // namespace
+
 struct BlockingStream::Impl {
     asio::io_context io;
     asio::ip::tcp::socket socket{io};
@@ -58,6 +140,7 @@ struct BlockingStream::Impl {
     std::optional<asio::ssl::context> tls_context;
     std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_stream;
     std::optional<TlsInfo> tls_info;
+    std::unique_ptr<SessionTarget> session_target;  // outlives tls_stream's SSL
 
     enum class Outcome { done, timed_out, cancelled };
 
@@ -134,6 +217,7 @@ struct BlockingStream::Impl {
         tls_stream.reset();
         tls_context.reset();
         tls_info.reset();
+        session_target.reset();
     }
 
     // Reads or writes through TLS once it is up, else on the plain socket.
@@ -325,8 +409,25 @@ void BlockingStream::start_tls(const TlsOptions& options, std::string_view host,
     ctx.set_verify_mode(options.insecure_skip_verify ? asio::ssl::verify_none
                                                      : asio::ssl::verify_peer);
 
+    if (options.session_cache) {
+        SSL_CTX_set_session_cache_mode(native_ctx,
+                                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(native_ctx, on_new_session);
+    }
+
     auto& tls = m.tls_stream.emplace(m.socket, ctx);
     SSL* ssl = tls.native_handle();
+    if (options.session_cache) {
+        // Sessions are per server and per expected name: a session for one name must not
+        // vouch for another.
+        m.session_target = std::make_unique<SessionTarget>(
+            SessionTarget{options.session_cache, m.peer + "/" + name});
+        SSL_set_ex_data(ssl, session_target_index(), m.session_target.get());
+        if (SSL_SESSION* kept = options.session_cache->impl().get(m.session_target->key)) {
+            SSL_set_session(ssl, kept);
+            SSL_SESSION_free(kept);
+        }
+    }
     asio::error_code addr_ec;
     (void)asio::ip::make_address(name, addr_ec);
     if (!options.insecure_skip_verify) {

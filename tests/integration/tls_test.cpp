@@ -149,3 +149,23 @@ TEST(Tls, RequiredAgainstServerWithoutStarttls) {
     const auto [kind, what] = try_connect(tls_options(TlsMode::starttls_required), port);
     EXPECT_EQ(kind, errc::starttls_unavailable);
 }
+
+TEST(Tls, SessionResumedOnReconnect) {
+    for (const char* key : {"MISSIVE_TEST_POSTFIX_PORT", "MISSIVE_TEST_POSTFIX_IMPLICIT_PORT"}) {
+        const std::uint16_t port = port_of(key);
+        REQUIRE_SERVER(port);
+        const TlsMode mode = std::string(key).find("IMPLICIT") != std::string::npos
+                                 ? TlsMode::implicit
+                                 : TlsMode::starttls_required;
+        Client c(tls_options(mode));
+        c.connect("127.0.0.1", port);
+        ASSERT_NE(c.tls(), nullptr);
+        EXPECT_FALSE(c.tls()->session_resumed) << key;
+        (void)c.noop();  // lets a TLS 1.3 ticket arrive
+        c.quit();
+        c.connect("127.0.0.1", port);
+        ASSERT_NE(c.tls(), nullptr);
+        EXPECT_TRUE(c.tls()->session_resumed) << key;
+        c.quit();
+    }
+}

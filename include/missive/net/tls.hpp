@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 
 namespace missive::net {
@@ -16,6 +17,32 @@ enum class TlsMode {
 /** The oldest protocol version a connection accepts. */
 enum class TlsVersion { tls1_2, tls1_3 };
 
+/**
+ * TLS sessions kept for resumption: a later connection to the same server (host and port)
+ * offers the session of an earlier one and skips the full handshake. Thread-safe; share one
+ * between the connections of a pool. Holds no secret beyond what OpenSSL keeps in a session.
+ */
+class TlsSessionCache {
+public:
+    TlsSessionCache();
+    TlsSessionCache(const TlsSessionCache&) = delete;
+    TlsSessionCache& operator=(const TlsSessionCache&) = delete;
+    TlsSessionCache(TlsSessionCache&&) = delete;
+    TlsSessionCache& operator=(TlsSessionCache&&) = delete;
+    ~TlsSessionCache();
+
+    /** @return how many servers have a session kept. */
+    [[nodiscard]] std::size_t size() const;
+
+    struct Impl;
+
+    /** For the TLS code only. */
+    [[nodiscard]] Impl& impl() const { return *impl_; }
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
 /** How the client checks the server and presents itself; safe by default. */
 struct TlsOptions {
     /// Trusted CAs: a PEM file and/or a hashed directory; both empty: the system store.
@@ -28,6 +55,8 @@ struct TlsOptions {
     std::string client_certificate{};
     std::string client_key{};
     TlsVersion min_version = TlsVersion::tls1_2;
+    /// Where sessions are kept for resumption; the client makes one per Client when unset.
+    std::shared_ptr<TlsSessionCache> session_cache{};
     /// Accept any certificate and any name. Only for tests against throw-away servers: it
     /// makes TLS worthless against an active attacker.
     bool insecure_skip_verify = false;
