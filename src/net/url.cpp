@@ -191,7 +191,10 @@ std::string Url::redacted() const {
     out += ":" + std::to_string(port);
     char sep = '?';
     for (const auto& [k, v] : query) {
-        out += sep + k + "=" + v;
+        out += sep;
+        out += k;
+        out += '=';
+        out += v;
         sep = '&';
     }
     return out;
