@@ -8,6 +8,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev
   postfix   # smtp-sink and smtpd for the integration tests and the demo
   microsocks tinyproxy  # SOCKS5 and HTTP CONNECT proxies for the integration tests
+  dovecot-core dovecot-submissiond dovecot-lmtpd  # AUTH and STARTTLS for the integration tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,7 @@ mkdir -p "$dir"
 "$here/start-smtp-sink.sh" "$dir" sink_lmtp -L
 "$here/start-postfix.sh" "$dir"
 "$here/start-proxies.sh" "$dir"
+"$here/start-dovecot.sh" "$dir" "$(cat "$dir/sink.port")"
 cat >"$dir/env" <<ENV
 MISSIVE_TEST_SINK_PORT=$(cat "$dir/sink.port")
 MISSIVE_TEST_SINK_NOPIPE_PORT=$(cat "$dir/sink_nopipe.port")
@@ -27,6 +28,9 @@ MISSIVE_TEST_SOCKS_PORT=$(cat "$dir/socks.port")
 MISSIVE_TEST_SOCKS_AUTH_PORT=$(cat "$dir/socks_auth.port")
 MISSIVE_TEST_HTTP_PROXY_PORT=$(cat "$dir/http.port")
 MISSIVE_TEST_HTTP_PROXY_AUTH_PORT=$(cat "$dir/http_auth.port")
+MISSIVE_TEST_DOVECOT_PORT=$(cat "$dir/dovecot_submission.port")
+MISSIVE_TEST_DOVECOT_IMPLICIT_PORT=$(cat "$dir/dovecot_submissions.port")
+MISSIVE_TEST_DOVECOT_LMTP_PORT=$(cat "$dir/dovecot_lmtp.port")
 MISSIVE_TEST_DIR=$dir
 ENV
 cat "$dir/env"
