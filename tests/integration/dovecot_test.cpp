@@ -54,7 +54,7 @@ TEST(Dovecot, LmtpReportsEachRecipient) {
 }
 
 TEST(Dovecot, SubmissionNeedsAuthentication) {
-    const std::uint16_t port = port_of("MISSIVE_TEST_DOVECOT_PORT");
+    const std::uint16_t port = port_of("MISSIVE_TEST_DOVECOT_SUBMISSION_PORT");
     REQUIRE_SERVER(port);
     Options o = dovecot_options();
     o.tls = missive::client::TlsMode::starttls_required;

@@ -107,7 +107,7 @@ TEST(SmtpSink, ManyMessagesOnOneConnection) {
 }
 
 TEST(SmtpSink, Lmtp) {
-    const std::uint16_t port = port_of("MISSIVE_TEST_LMTP_PORT");
+    const std::uint16_t port = port_of("MISSIVE_TEST_SINK_LMTP_PORT");
     REQUIRE_SERVER(port);
     const std::string token = unique_token();
     std::vector<std::string> trace;

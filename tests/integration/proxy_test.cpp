@@ -56,8 +56,8 @@ INSTANTIATE_TEST_SUITE_P(
     Proxies, ThroughProxy,
     ::testing::Values(std::make_tuple("socks5", "MISSIVE_TEST_SOCKS_PORT", false),
                       std::make_tuple("socks5", "MISSIVE_TEST_SOCKS_AUTH_PORT", true),
-                      std::make_tuple("http", "MISSIVE_TEST_HTTP_PROXY_PORT", false),
-                      std::make_tuple("http", "MISSIVE_TEST_HTTP_PROXY_AUTH_PORT", true)));
+                      std::make_tuple("http", "MISSIVE_TEST_HTTP_PORT", false),
+                      std::make_tuple("http", "MISSIVE_TEST_HTTP_AUTH_PORT", true)));
 
 TEST(Proxy, WrongSocksPassword) {
     const std::uint16_t postfix = port_of("MISSIVE_TEST_POSTFIX_PORT");
@@ -78,7 +78,7 @@ TEST(Proxy, WrongSocksPassword) {
 TEST(Proxy, HttpProxyWithoutCredentials) {
     const std::uint16_t postfix = port_of("MISSIVE_TEST_POSTFIX_PORT");
     REQUIRE_SERVER(postfix);
-    Client c(via("http://127.0.0.1:" + setting("MISSIVE_TEST_HTTP_PROXY_AUTH_PORT")));
+    Client c(via("http://127.0.0.1:" + setting("MISSIVE_TEST_HTTP_AUTH_PORT")));
     try {
         c.connect("localhost", postfix);
         FAIL();
