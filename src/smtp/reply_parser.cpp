@@ -130,7 +130,8 @@ std::optional<Reply> ReplyParser::next() {
             return std::nullopt;
         }
         std::string text(line.size() > 4 ? line.substr(4) : std::string_view{});
-        if (enhanced_) {
+        // RFC 3463 classes are 2, 4 and 5: a 3xx line (an AUTH challenge) is left as it is.
+        if (enhanced_ && code / 100 != 3) {
             auto enhanced = take_enhanced(text, code / 100);
             if (enhanced && !partial_->enhanced) {
                 partial_->enhanced = enhanced;

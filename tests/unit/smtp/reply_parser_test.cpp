@@ -177,3 +177,10 @@ TEST(ReplyParser, StaysFailed) {
     EXPECT_FALSE(p.next());
     EXPECT_TRUE(p.failed());
 }
+
+TEST(ReplyParser, IntermediateRepliesKeepTheirText) {
+    // A base64 challenge that happens to look like an enhanced code is not one.
+    auto r = parse_all("334 3.1.2 \r\n", true);
+    EXPECT_FALSE(r[0].enhanced);
+    EXPECT_EQ(r[0].text(), "3.1.2 ");
+}
