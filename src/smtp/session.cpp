@@ -1,4 +1,5 @@
 #include <missive/smtp/session.hpp>
+#include <missive/util/base64.hpp>
 
 #include "smtp/command.hpp"
 #include "smtp/data_encoder.hpp"
@@ -23,6 +24,7 @@ enum class Cmd {
     rset,
     simple,  // NOOP, VRFY, EXPN, HELP: 2xx succeeds
     raw,     // command(): 2xx or 3xx succeeds
+    auth,    // AUTH and each answer to a 334 challenge
     quit,
 };
 
@@ -33,7 +35,7 @@ struct Pending {
 };
 
 // What the current operation is; a send is the only one spanning several commands.
-enum class Op { none, greeting, hello, starttls, single, data, send, quit };
+enum class Op { none, greeting, hello, starttls, single, data, send, auth, quit };
 
 }  // namespace
 
@@ -56,6 +58,10 @@ struct Session::State {
     bool want_tls = false;
     bool greeted = false;
     bool closed = false;
+    bool authenticated = false;
+    sasl::Mechanism* auth_mech = nullptr;     // during authenticate(); owned by the caller
+    std::optional<std::string> auth_initial;  // initial response that did not fit the line
+    std::optional<std::string> auth_cancel;   // why we answered "*"
     std::string local_name;
 
     Op op = Op::none;
@@ -237,7 +243,7 @@ struct Session::State {
             return;
         }
         const bool three = r.intermediate();
-        if (three && p.cmd != Cmd::data && p.cmd != Cmd::raw) {
+        if (three && p.cmd != Cmd::data && p.cmd != Cmd::raw && p.cmd != Cmd::auth) {
             protocol_error("unexpected reply " + r.to_string() + " to " + p.text, p.text);
             return;
         }
@@ -314,6 +320,9 @@ struct Session::State {
                     complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
                 }
                 return;
+            case Cmd::auth:
+                on_auth(p, r);
+                return;
             case Cmd::simple:
             case Cmd::raw:
                 complete(r.positive() || three ? std::nullopt
@@ -323,6 +332,58 @@ struct Session::State {
                 closed = true;
                 complete();
                 return;
+        }
+    }
+
+    // RFC 4954 4: 334 challenges until 235, or a refusal. A challenge we cannot answer is
+    // cancelled with "*" and the mechanism's reason reported when the server confirms.
+    void on_auth(const Pending& p, const Reply& r) {
+        if (r.code == 334) {
+            if (auth_cancel) {
+                protocol_error("challenge after AUTH was cancelled", p.text);
+                return;
+            }
+            if (auth_initial) {  // too long for the AUTH line: sent on the first challenge
+                queue(Cmd::auth, *std::exchange(auth_initial, std::nullopt), 0, "<redacted>");
+                return;
+            }
+            std::string encoded;
+            for (const auto& line : r.lines) {
+                encoded += line;
+            }
+            const auto challenge = util::base64_decode(encoded);
+            try {
+                if (!challenge) {
+                    throw Error(errc::auth_failed,
+                                auth_mech->name() + ": the server's challenge is not base64");
+                }
+                const std::string answer = auth_mech->step(*challenge);
+                queue(Cmd::auth, util::base64_encode(answer), 0, "<redacted>");
+            } catch (const Error& e) {
+                auth_cancel = e.what();
+                queue(Cmd::auth, "*");
+            }
+            return;
+        }
+        const std::string verb = "AUTH " + auth_mech->name();
+        if (auth_cancel) {
+            complete(make_error(errc::auth_failed, verb + " cancelled: " + *auth_cancel, &r, verb,
+                                true));
+        } else if (r.positive() && !auth_mech->verified()) {
+            // The server said yes without proving it knows the password (SCRAM, DIGEST-MD5):
+            // it is not the server we meant. Nothing more goes over this connection.
+            fail(make_error(errc::auth_failed,
+                            verb +
+                                " accepted by a server that did not prove it knows the "
+                                "password: " +
+                                r.to_string(),
+                            &r, verb, false));
+        } else if (r.positive()) {
+            authenticated = true;
+            complete();
+        } else {
+            complete(
+                make_error(errc::auth_failed, verb + " refused: " + r.to_string(), &r, verb, true));
         }
     }
 
@@ -801,6 +862,41 @@ void Session::end_body() {
     s.encoder.finish(s.out);
     s.queued += s.out.size() - before;
     s.add_end_replies("end of data");
+}
+
+void Session::authenticate(sasl::Mechanism& mechanism) {
+    State& s = *s_;
+    s.check_op(s.idle(), "authenticate");
+    if (s.authenticated) {
+        throw Error(errc::invalid_input, "already authenticated (RFC 4954 4: AUTH only once)");
+    }
+    const std::string name = mechanism.name();
+    detail::check_line("SASL mechanism name", name);
+    if (name.empty() || name.find(' ') != std::string::npos) {
+        throw Error(errc::invalid_input, "SASL mechanism name \"" + name + "\" is not one word");
+    }
+    std::optional<std::string> initial = mechanism.start();
+    std::string line = "AUTH " + name;
+    std::string shown = line;
+    s.auth_initial.reset();
+    s.auth_cancel.reset();
+    if (initial) {
+        std::string encoded = initial->empty() ? "=" : util::base64_encode(*initial);
+        // RFC 4954 4: a command line of at most 512 octets; else wait for the empty challenge.
+        if (line.size() + 1 + encoded.size() + 2 <= 512) {
+            line += " " + encoded;
+            shown += " <redacted>";
+        } else {
+            s.auth_initial = std::move(encoded);
+        }
+    }
+    s.auth_mech = &mechanism;
+    s.begin(Op::auth);
+    s.queue(Cmd::auth, std::move(line), 0, shown);
+}
+
+bool Session::authenticated() const {
+    return s_->authenticated;
 }
 
 void Session::reset() {

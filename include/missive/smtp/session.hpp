@@ -1,6 +1,7 @@
 #pragma once
 
 #include <missive/error.hpp>
+#include <missive/sasl/mechanism.hpp>
 #include <missive/smtp/capabilities.hpp>
 #include <missive/smtp/envelope.hpp>
 #include <missive/smtp/reply.hpp>
@@ -165,6 +166,16 @@ public:
     /** Ends the message data and waits for the final reply (or replies, for LMTP). */
     void end_body();
 
+    /**
+     * AUTH (RFC 4954) with `mechanism`, which must outlive the operation: its initial response
+     * on the AUTH line (or after the first 334 when the line would exceed 512 octets), then one
+     * answer per 334 challenge, base64 both ways and redacted in traces and errors. A challenge
+     * the mechanism rejects is cancelled with "*". A 235 from a server that did not prove itself
+     * (SCRAM's signature missing) fails the session.
+     * Errors: errc::auth_failed (refused, cancelled, or an unproven server).
+     */
+    void authenticate(sasl::Mechanism& mechanism);
+
     void reset();                            ///< RSET
     void noop();                             ///< NOOP
     void verify(std::string_view address);   ///< VRFY
@@ -203,6 +214,9 @@ public:
 
     /** @return the error that failed the session, or nullptr. */
     [[nodiscard]] const Error* error() const;
+
+    /** @return true after AUTH succeeded. */
+    [[nodiscard]] bool authenticated() const;
 
     /** @return true after a successful `tls_established()`. */
     [[nodiscard]] bool secure() const;

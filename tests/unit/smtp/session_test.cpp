@@ -1,4 +1,6 @@
+#include <missive/sasl/mechanisms.hpp>
 #include <missive/smtp/session.hpp>
+#include <missive/util/base64.hpp>
 
 #include "support/session_driver.hpp"
 
@@ -1055,4 +1057,133 @@ TEST(Session, AllRefusedMessageListsTheFirstFive) {
                  "all 7 recipients refused: <u0@x>: 550 5.1.1 no; <u1@x>: 550 5.1.1 no; <u2@x>: "
                  "550 5.1.1 no; <u3@x>: 550 5.1.1 no; <u4@x>: 550 5.1.1 no; and 2 more");
     EXPECT_EQ(e->report()->recipients.size(), 7U);
+}
+
+// ---- AUTH --------------------------------------------------------------------------------
+
+namespace {
+
+struct Traced {
+    std::vector<std::string> lines;
+
+    SessionOptions options() {
+        SessionOptions o;
+        o.trace = [this](Direction d, std::string_view l) {
+            lines.push_back((d == Direction::client ? "C: " : "S: ") + std::string(l));
+        };
+        return o;
+    }
+};
+
+}  // namespace
+
+TEST(SessionAuth, PlainInInitialResponse) {
+    Traced t;
+    auto s = ready_session("AUTH PLAIN LOGIN\nENHANCEDSTATUSCODES", t.options());
+    t.lines.clear();
+    auto m = missive::sasl::make_plain({"alice", "Secret123", ""});
+    s.authenticate(*m);
+    EXPECT_EQ(take_output(s), "AUTH PLAIN AGFsaWNlAFNlY3JldDEyMw==\r\n");
+    s.receive("235 2.7.0 Logged in.\r\n");
+    EXPECT_FALSE(s.take_error());
+    EXPECT_TRUE(s.authenticated());
+    EXPECT_EQ(t.lines,
+              (std::vector<std::string>{"C: AUTH PLAIN <redacted>", "S: 235 2.7.0 Logged in."}));
+}
+
+TEST(SessionAuth, LoginChallenges) {
+    Traced t;
+    auto s = ready_session("AUTH LOGIN", t.options());
+    t.lines.clear();
+    auto m = missive::sasl::make_login({"alice", "Secret123", ""});
+    s.authenticate(*m);
+    EXPECT_EQ(take_output(s), "AUTH LOGIN\r\n");
+    s.receive("334 VXNlcm5hbWU6\r\n");
+    EXPECT_EQ(take_output(s), "YWxpY2U=\r\n");
+    s.receive("334 UGFzc3dvcmQ6\r\n");
+    EXPECT_EQ(take_output(s), "U2VjcmV0MTIz\r\n");
+    s.receive("235 ok\r\n");
+    EXPECT_FALSE(s.take_error());
+    for (const auto& line : t.lines) {
+        EXPECT_EQ(line.find("U2VjcmV0MTIz"), std::string::npos) << line;
+    }
+}
+
+TEST(SessionAuth, RefusedIsAuthFailed) {
+    auto s = ready_session("AUTH PLAIN\nENHANCEDSTATUSCODES");
+    auto m = missive::sasl::make_plain({"alice", "wrong", ""});
+    s.authenticate(*m);
+    (void)take_output(s);
+    s.receive("535 5.7.8 Authentication failed.\r\n");
+    auto e = s.take_error();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind(), errc::auth_failed);
+    EXPECT_STREQ(e->what(), "AUTH PLAIN refused: 535 5.7.8 Authentication failed.");
+    EXPECT_EQ(e->command(), "AUTH PLAIN");
+    EXPECT_TRUE(e->connection_usable());
+    EXPECT_FALSE(s.authenticated());
+}
+
+TEST(SessionAuth, ScramAgainstRfcServerAndUnprovenSuccess) {
+    using missive::sasl::ScramHash;
+    using missive::util::base64_encode;
+    const std::string server_first =
+        "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+    {
+        auto s = ready_session("AUTH SCRAM-SHA-1");
+        auto m = missive::sasl::make_scram({"user", "pencil", ""}, ScramHash::sha1,
+                                           "fyko+d2lbbFgONRv9qkxdawL");
+        s.authenticate(*m);
+        EXPECT_EQ(
+            take_output(s),
+            "AUTH SCRAM-SHA-1 " + base64_encode("n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL") + "\r\n");
+        s.receive("334 " + base64_encode(server_first) + "\r\n");
+        (void)take_output(s);
+        s.receive("334 " + base64_encode("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=") + "\r\n");
+        EXPECT_EQ(take_output(s), "\r\n");  // the empty answer to server-final
+        s.receive("235 2.7.0 ok\r\n");
+        EXPECT_FALSE(s.take_error());
+        EXPECT_TRUE(s.authenticated());
+    }
+    {
+        // A server that skips server-final and says 235: it never proved it knows the password.
+        auto s = ready_session("AUTH SCRAM-SHA-1");
+        auto m = missive::sasl::make_scram({"user", "pencil", ""}, ScramHash::sha1,
+                                           "fyko+d2lbbFgONRv9qkxdawL");
+        s.authenticate(*m);
+        (void)take_output(s);
+        s.receive("334 " + base64_encode(server_first) + "\r\n");
+        (void)take_output(s);
+        s.receive("235 2.7.0 ok\r\n");
+        auto e = s.take_error();
+        ASSERT_TRUE(e);
+        EXPECT_EQ(e->kind(), errc::auth_failed);
+        EXPECT_EQ(s.want(), Want::closed);
+    }
+}
+
+TEST(SessionAuth, BadChallengeIsCancelled) {
+    auto s = ready_session("AUTH CRAM-MD5");
+    auto m = missive::sasl::make_cram_md5({"tim", "x", ""});
+    s.authenticate(*m);
+    (void)take_output(s);
+    s.receive("334 not*base64\r\n");
+    EXPECT_EQ(take_output(s), "*\r\n");
+    s.receive("501 5.7.0 Authentication cancelled\r\n");
+    auto e = s.take_error();
+    ASSERT_TRUE(e);
+    EXPECT_STREQ(e->what(),
+                 "AUTH CRAM-MD5 cancelled: CRAM-MD5: the server's challenge is not base64");
+}
+
+TEST(SessionAuth, LongInitialResponseWaitsForChallenge) {
+    auto s = ready_session("AUTH XOAUTH2");
+    auto m = missive::sasl::make_xoauth2({"u@example.com", std::string(600, 't'), ""});
+    s.authenticate(*m);
+    EXPECT_EQ(take_output(s), "AUTH XOAUTH2\r\n");
+    s.receive("334 \r\n");
+    const std::string out = take_output(s);
+    EXPECT_GT(out.size(), 600U);
+    s.receive("235 ok\r\n");
+    EXPECT_FALSE(s.take_error());
 }
