@@ -1,6 +1,7 @@
 #include <missive/client/client.hpp>
 #include <missive/net/blocking_stream.hpp>
 #include <missive/net/proxy.hpp>
+#include <missive/sasl/mechanisms.hpp>
 
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ struct Client::Impl {
     smtp::Session session;
     net::BlockingStream stream;
     std::string host;  // as given to connect(): the name TLS checks by default
+    std::uint16_t port = 0;
     std::string peer;
     net::Deadline data_deadline{};
     bool data_started = false;
@@ -204,6 +206,46 @@ struct Client::Impl {
 
     void begin_data() { data_started = false; }
 
+    // Go's rule, keyed on the name the caller gave (the TLS peer name when set): credentials go
+    // in clear text only to localhost or a loopback address, unless the caller allows it.
+    [[nodiscard]] bool plaintext_ok() const {
+        if (session.secure() || opts.allow_plaintext_auth) {
+            return true;
+        }
+        const std::string& name =
+            opts.tls_options.peer_name.empty() ? host : opts.tls_options.peer_name;
+        return name == "localhost" || name == "::1" || name.rfind("127.", 0) == 0;
+    }
+
+    void authenticate(sasl::Mechanism* given) {
+        require_open();
+        if (!plaintext_ok()) {
+            throw Error(errc::auth_unavailable,
+                        "refusing to send credentials to " + peer +
+                            " without TLS (set allow_plaintext_auth to allow it)");
+        }
+        std::unique_ptr<sasl::Mechanism> chosen;
+        if (given == nullptr) {
+            if (!opts.credentials) {
+                throw Error(errc::config, "no credentials to authenticate with");
+            }
+            const auto& offered = session.capabilities().auth_mechanisms();
+            chosen = sasl::choose(offered, *opts.credentials, opts.auth_mechanisms, host, port);
+            if (!chosen) {
+                std::string list;
+                for (const auto& m : offered) {
+                    list += (list.empty() ? "" : " ") + m;
+                }
+                throw Error(errc::auth_unavailable,
+                            peer + " offers no usable authentication mechanism (it offers: " +
+                                (list.empty() ? std::string("none") : list) + ")");
+            }
+            given = chosen.get();
+        }
+        session.authenticate(*given);
+        finish_op();
+    }
+
     // STARTTLS as Options::tls says (RFC 3207), then EHLO again: what the server said before
     // TLS is forgotten.
     void secure() {
@@ -302,6 +344,7 @@ void Client::connect(std::string_view host, std::uint16_t port) {
     }
     m.notify({EventKind::connected, m.peer, 0, nullptr});
     m.host = std::string(host);
+    m.port = port;
     if (m.opts.tls == TlsMode::implicit) {
         m.stream.start_tls(m.opts.tls_options, host, net::Clock::now() + m.opts.command_timeout,
                            m.opts.stop);
@@ -311,6 +354,9 @@ void Client::connect(std::string_view host, std::uint16_t port) {
     m.finish_op();
     m.hello({});
     m.secure();
+    if (m.opts.credentials) {
+        m.authenticate(nullptr);
+    }
 }
 
 void Client::connect(const net::Url& url) {
@@ -331,6 +377,8 @@ void Client::connect(const net::Url& url) {
             o.tls_options.ca_path = value;
         } else if (key == "peer") {
             o.tls_options.peer_name = value;
+        } else if (key == "auth") {
+            o.auth_mechanisms = {value};
         } else if (key == "proxy") {
             o.proxy = net::Proxy::parse(value);
         } else if (key == "helo") {
@@ -347,16 +395,25 @@ void Client::connect(const net::Url& url) {
         } else {
             throw Error(errc::config,
                         "unknown URL option '" + key +
-                            "' (known: verify, ca, capath, peer, proxy, helo, timeout)");
+                            "' (known: auth, verify, ca, capath, peer, proxy, helo, timeout)");
         }
     }
     if (!url.user.empty() || url.has_password) {
-        // Sending mail unauthenticated when the caller gave credentials would be a surprise.
-        throw Error(errc::config, "URL " + url.redacted() +
-                                      " carries credentials, but this version of missive cannot "
-                                      "authenticate yet (no AUTH)");
+        if (url.user.empty() || !url.has_password) {
+            throw Error(errc::config,
+                        "URL " + url.redacted() + " needs both a user and a password to log in");
+        }
+        o.credentials = sasl::Credentials{url.user, url.password, {}};
     }
     connect(url.host, url.port);
+}
+
+void Client::authenticate() {
+    impl_->authenticate(nullptr);
+}
+
+void Client::authenticate(sasl::Mechanism& mechanism) {
+    impl_->authenticate(&mechanism);
 }
 
 void Client::hello(std::string_view local_name) {

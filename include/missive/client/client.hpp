@@ -108,6 +108,16 @@ public:
     /** As above, reading the message from `message` in pieces (bounded memory). */
     [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope, std::istream& message);
 
+    /**
+     * AUTH with `Options::credentials` (connect() does this by itself when they are set).
+     * @throws Error errc::auth_unavailable (no common mechanism, or credentials would travel in
+     * clear text: see Options::allow_plaintext_auth), errc::auth_failed
+     */
+    void authenticate();
+
+    /** AUTH with a mechanism of the caller's (sasl::Mechanism); same rules as above. */
+    void authenticate(sasl::Mechanism& mechanism);
+
     /** MAIL FROM alone. @return the reply @throws Error on refusal */
     smtp::Reply mail(std::string_view from, const smtp::MailParams& params = {});
 

@@ -2,6 +2,7 @@
 
 #include <missive/net/proxy.hpp>
 #include <missive/net/tls.hpp>
+#include <missive/sasl/mechanism.hpp>
 #include <missive/smtp/reply.hpp>
 #include <missive/smtp/reply_parser.hpp>
 #include <missive/smtp/session.hpp>
@@ -13,6 +14,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace missive::client {
 
@@ -51,6 +53,14 @@ struct Options {
     std::chrono::milliseconds command_timeout = std::chrono::minutes(5);
     /// The whole data phase: writing the message and waiting for its final reply.
     std::chrono::milliseconds data_timeout = std::chrono::minutes(10);
+    /// Log in after connecting (and after TLS): AUTH with the strongest mechanism both sides
+    /// have, or the first of `auth_mechanisms` that the server offers.
+    std::optional<sasl::Credentials> credentials{};
+    std::vector<std::string> auth_mechanisms{};
+    /// Send credentials over a connection without TLS. Off: they go only over TLS, or to a
+    /// server named `localhost` or a loopback address (the TLS peer name when set, else the
+    /// host), as Go's net/smtp does.
+    bool allow_plaintext_auth = false;
     /// Connect through a SOCKS5 or HTTP CONNECT proxy (TLS runs end to end through it).
     std::optional<net::Proxy> proxy{};
     TlsMode tls = TlsMode::opportunistic;

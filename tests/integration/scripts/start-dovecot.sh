@@ -58,6 +58,12 @@ service submission-login {
     ssl = yes
   }
 }
+# No auth penalty (anvil): it would delay each repeated failure from 127.0.0.1 by seconds.
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 service lmtp {
   inet_listener lmtp {
     port = $lmtp

@@ -1,4 +1,5 @@
 #include <missive/client/client.hpp>
+#include <missive/sasl/mechanism.hpp>
 #include <missive/send.hpp>
 #include <missive/testing/server.hpp>
 
@@ -758,7 +759,67 @@ TEST(ClientUrl, BadOptionsAndCredentials) {
     EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://h?verify=maybe")); }),
               errc::config);
     std::string what;
-    EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://u:secret@h")); }, &what),
+    EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://:secret@h")); }, &what),
               errc::config);
     EXPECT_EQ(what.find("secret"), std::string::npos) << what;
+}
+
+// ---- AUTH policy (the mechanisms run against real Dovecot in the integration tests)
+
+namespace {
+
+constexpr const char* auth_server = R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 AUTH PLAIN LOGIN
+)";
+
+}  // namespace
+
+TEST(ClientAuth, NoCredentialsInClearTextToARemoteName) {
+    Server server(auth_server);
+    Options o = options();
+    o.credentials = missive::sasl::Credentials{"alice", "Secret123", ""};
+    o.tls_options.peer_name = "mail.example.org";  // a real server's name, reached by address
+    Client c(o);
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
+              errc::auth_unavailable);
+    EXPECT_NE(what.find("refusing to send credentials"), std::string::npos) << what;
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.received(), "EHLO client.test\r\n");  // no AUTH, no password
+}
+
+TEST(ClientAuth, LoopbackOrExplicitlyAllowed) {
+    for (bool allow : {false, true}) {
+        Server server(std::string(auth_server) +
+                      "C: AUTH PLAIN AGFsaWNlAFNlY3JldDEyMw==\nS: 235 ok\n");
+        Options o = options();
+        o.credentials = missive::sasl::Credentials{"alice", "Secret123", ""};
+        if (allow) {
+            o.tls_options.peer_name = "mail.example.org";
+            o.allow_plaintext_auth = true;
+        }
+        Client c(o);
+        c.connect("127.0.0.1", server.port());
+        EXPECT_TRUE(c.session().authenticated()) << allow;
+        c.close();
+        ASSERT_TRUE(server.wait_for(1));
+        EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+    }
+}
+
+TEST(ClientAuth, NoCommonMechanism) {
+    Server server(auth_server);
+    Options o = options();
+    o.credentials = missive::sasl::Credentials{"alice", "Secret123", ""};
+    o.auth_mechanisms = {"SCRAM-SHA-256"};
+    Client c(o);
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
+              errc::auth_unavailable);
+    EXPECT_EQ(what, "127.0.0.1:" + std::to_string(server.port()) +
+                        " offers no usable authentication mechanism (it offers: PLAIN LOGIN)");
 }
