@@ -1,3 +1,4 @@
+#include <missive/sasl/mechanisms.hpp>
 #include <missive/smtp/session.hpp>
 #include <missive/util/base64.hpp>
 
@@ -382,8 +383,13 @@ struct Session::State {
             authenticated = true;
             complete();
         } else {
-            complete(
-                make_error(errc::auth_failed, verb + " refused: " + r.to_string(), &r, verb, true));
+            std::string message = verb + " refused: " + r.to_string();
+            // RFC 7628 3.2.2: an OAuth server explains a refusal in JSON before its 5xx.
+            if (const auto* oauth = dynamic_cast<const sasl::OAuth*>(auth_mech);
+                oauth != nullptr && !oauth->error_json().empty()) {
+                message += " (server said: " + oauth->error_json() + ")";
+            }
+            complete(make_error(errc::auth_failed, message, &r, verb, true));
         }
     }
 

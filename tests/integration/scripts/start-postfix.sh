@@ -71,6 +71,9 @@ local_header_rewrite_clients =
 smtpd_tls_cert_file = $dir/server.crt
 smtpd_tls_key_file = $dir/server.key
 smtpd_tls_security_level = may
+smtpd_tls_CAfile = $dir/ca.crt
+smtpd_tls_ask_ccert = yes
+smtpd_tls_received_header = yes
 smtpd_recipient_restrictions = check_recipient_access inline:{ {rej@example.com = 550 5.1.1 no such user}, {tmp@example.com = 450 4.2.0 try later} }, permit_mynetworks, reject_unauth_destination
 virtual_mailbox_domains = static:ALL
 virtual_mailbox_base = $dir/mail

@@ -823,3 +823,55 @@ TEST(ClientAuth, NoCommonMechanism) {
     EXPECT_EQ(what, "127.0.0.1:" + std::to_string(server.port()) +
                         " offers no usable authentication mechanism (it offers: PLAIN LOGIN)");
 }
+
+TEST(ClientAuth, XOauth2ErrorJsonIsReported) {
+    // Gmail's way: the refusal's reason comes as a base64 JSON challenge first.
+    Server server(std::string(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 AUTH XOAUTH2 OAUTHBEARER
+C: AUTH XOAUTH2 dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB0b2tlbgEB
+S: 334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIn0=
+C: 
+S: 535 5.7.8 Username and Password not accepted
+)"));
+    Options o = options();
+    o.credentials = missive::sasl::Credentials{"alice@example.com", "token", ""};
+    o.auth_mechanisms = {"XOAUTH2"};
+    Client c(o);
+    std::string what;
+    EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what), errc::auth_failed);
+    c.close();
+    EXPECT_EQ(what,
+              "AUTH XOAUTH2 refused: 535 5.7.8 Username and Password not accepted (server said: "
+              "{\"status\":\"400\",\"schemes\":\"Bearer\"})");
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
+}
+
+TEST(ClientAuth, OauthBearerSucceeds) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 AUTH OAUTHBEARER
+C: *
+S: 235 2.7.0 ok
+C: NOOP
+S: 250 ok
+)");
+    Options o = options();
+    o.credentials = missive::sasl::Credentials{"alice@example.com", "token", ""};
+    o.auth_mechanisms = {"oauthbearer"};
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    EXPECT_TRUE(c.session().authenticated());
+    c.noop();
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_NE(
+        server.received().find("AUTH OAUTHBEARER bixhPWFsaWNlQGV4YW1wbGUuY29tLAFob3N0PTEyNy4wLjAu"),
+        std::string::npos)
+        << server.received();
+}
