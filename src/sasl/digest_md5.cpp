@@ -44,7 +44,7 @@ std::map<std::string, std::string> directives(std::string_view s) {
 
 class DigestMd5 final : public Mechanism {
 public:
-    DigestMd5(Credentials c, std::string host, std::string cnonce, std::string service)
+    DigestMd5(Credentials c, const std::string& host, std::string cnonce, std::string service)
         : c_(std::move(c))
         , uri_(std::move(service) + "/" + host)
         , cnonce_(cnonce.empty() ? util::base64_encode(detail::random_bytes(12))
@@ -72,7 +72,7 @@ public:
 
 private:
     // RFC 2831 2.1.2.1
-    std::string response_value(const std::string& a2) const {
+    [[nodiscard]] std::string response_value(const std::string& a2) const {
         using detail::Digest;
         std::string a1 = detail::hash(Digest::md5, c_.user + ":" + realm_ + ":" +
                                                        std::string(c_.password.reveal())) +
@@ -120,10 +120,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Mechanism> make_digest_md5(const Credentials& credentials, std::string host,
+std::unique_ptr<Mechanism> make_digest_md5(const Credentials& credentials, const std::string& host,
                                            std::string cnonce, std::string service) {
-    return std::make_unique<DigestMd5>(credentials, std::move(host), std::move(cnonce),
-                                       std::move(service));
+    return std::make_unique<DigestMd5>(credentials, host, std::move(cnonce), std::move(service));
 }
 
 }  // namespace missive::sasl

@@ -46,7 +46,7 @@ std::unique_ptr<Mechanism> make_xoauth2(const Credentials& credentials) {
                                     "");
 }
 
-std::unique_ptr<Mechanism> make_oauthbearer(const Credentials& credentials, std::string host,
+std::unique_ptr<Mechanism> make_oauthbearer(const Credentials& credentials, const std::string& host,
                                             std::uint16_t port) {
     // RFC 7628 3.1: gs2-header, then kvpairs separated by ^A.
     return std::make_unique<Bearer>("OAUTHBEARER",

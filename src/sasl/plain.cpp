@@ -23,7 +23,7 @@ public:
         return r;
     }
 
-    std::string step(std::string_view) override {
+    std::string step(std::string_view /*challenge*/) override {
         detail::fail("PLAIN", "the server sent a challenge after the credentials");
     }
 
@@ -41,7 +41,7 @@ public:
     std::optional<std::string> start() override { return std::nullopt; }
 
     // The challenges say "Username:" and "Password:", in varying spellings: answer by order.
-    std::string step(std::string_view) override {
+    std::string step(std::string_view /*challenge*/) override {
         switch (steps_++) {
             case 0:
                 return c_.user;

@@ -37,7 +37,7 @@ std::unique_ptr<Mechanism> make_scram(const Credentials& credentials, ScramHash 
 std::unique_ptr<Mechanism> make_xoauth2(const Credentials& credentials);
 
 /** OAUTHBEARER (RFC 7628): GS2 header with the user, host and port, bearer token. */
-std::unique_ptr<Mechanism> make_oauthbearer(const Credentials& credentials, std::string host,
+std::unique_ptr<Mechanism> make_oauthbearer(const Credentials& credentials, const std::string& host,
                                             std::uint16_t port);
 
 /** What an OAuth mechanism learnt from a failed attempt. */
@@ -52,7 +52,7 @@ public:
  * verified. The digest-uri is service "/" host.
  * @param cnonce the client nonce; empty: random
  */
-std::unique_ptr<Mechanism> make_digest_md5(const Credentials& credentials, std::string host,
+std::unique_ptr<Mechanism> make_digest_md5(const Credentials& credentials, const std::string& host,
                                            std::string cnonce = {}, std::string service = "smtp");
 
 /**
