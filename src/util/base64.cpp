@@ -6,6 +6,10 @@ namespace missive::util {
 
 namespace {
 
+unsigned byte(char c) {
+    return static_cast<unsigned char>(c);
+}
+
 constexpr std::string_view alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -29,22 +33,19 @@ std::string base64_encode(std::string_view bytes) {
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 3 <= bytes.size(); i += 3) {
-        const unsigned n = static_cast<unsigned char>(bytes[i]) << 16U |
-                           static_cast<unsigned char>(bytes[i + 1]) << 8U |
-                           static_cast<unsigned char>(bytes[i + 2]);
+        const unsigned n = byte(bytes[i]) << 16U | byte(bytes[i + 1]) << 8U | byte(bytes[i + 2]);
         out += alphabet[n >> 18U & 63U];
         out += alphabet[n >> 12U & 63U];
         out += alphabet[n >> 6U & 63U];
         out += alphabet[n & 63U];
     }
     if (i + 1 == bytes.size()) {
-        const unsigned n = static_cast<unsigned char>(bytes[i]) << 16U;
+        const unsigned n = byte(bytes[i]) << 16U;
         out += alphabet[n >> 18U & 63U];
         out += alphabet[n >> 12U & 63U];
         out += "==";
     } else if (i + 2 == bytes.size()) {
-        const unsigned n = static_cast<unsigned char>(bytes[i]) << 16U |
-                           static_cast<unsigned char>(bytes[i + 1]) << 8U;
+        const unsigned n = byte(bytes[i]) << 16U | byte(bytes[i + 1]) << 8U;
         out += alphabet[n >> 18U & 63U];
         out += alphabet[n >> 12U & 63U];
         out += alphabet[n >> 6U & 63U];
