@@ -1,14 +1,17 @@
-# Everything missive needs from the system (Debian 12 packages).
+# Everything missive needs from the system (Debian 12 packages; scripts/install-deps.sh).
 find_package(OpenSSL 3 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 
-# Standalone Asio ships only headers. ASIO_HAS_CO_AWAIT=1: without it Asio 1.22 hides its
-# coroutine support from clang (and clang-tidy 14).
+# Standalone Asio (libasio-dev, 1.22.1) ships only headers: an INTERFACE target carries its
+# include directory and configuration. ASIO_HAS_CO_AWAIT=1: without it Asio 1.22 hides its
+# coroutine support from clang (and clang-tidy 14). The library uses it privately (src/net,
+# src/client); it is exported as missive::asio so that users' own Asio code is configured alike.
 find_path(MISSIVE_ASIO_INCLUDE_DIR asio.hpp REQUIRED)
 add_library(missive_asio INTERFACE)
 add_library(missive::asio ALIAS missive_asio)
+set_target_properties(missive_asio PROPERTIES EXPORT_NAME asio)
 target_include_directories(missive_asio SYSTEM INTERFACE ${MISSIVE_ASIO_INCLUDE_DIR})
 target_compile_definitions(missive_asio INTERFACE ASIO_NO_DEPRECATED ASIO_HAS_CO_AWAIT=1)
 target_link_libraries(missive_asio INTERFACE Threads::Threads)

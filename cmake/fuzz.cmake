@@ -1,6 +1,10 @@
-# libFuzzer targets: each fuzz/<name>_fuzz.cpp with the core sources it needs, under ASan+UBSan.
+# libFuzzer targets: each fuzz/<name>_fuzz.cpp is one executable under ASan+UBSan. libFuzzer
+# comes with clang only (Debian: libclang-rt-14-dev); with another compiler they are skipped,
+# so the option can default to on. The fuzz preset also instruments the library itself
+# (-fsanitize=fuzzer-no-link in CMAKE_CXX_FLAGS) for coverage feedback.
 if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-  message(FATAL_ERROR "MISSIVE_BUILD_FUZZ needs clang (use the fuzz preset)")
+  message(STATUS "missive: fuzz targets need clang (use the fuzz preset); skipped")
+  return()
 endif()
 file(GLOB MISSIVE_FUZZERS CONFIGURE_DEPENDS fuzz/*_fuzz.cpp)
 foreach(src IN LISTS MISSIVE_FUZZERS)

@@ -1,6 +1,7 @@
 include(CMakePackageConfigHelpers)
 
-install(TARGETS missive EXPORT missive-targets
+# missive::missive, and missive::asio (header-only Asio with missive's configuration).
+install(TARGETS missive missive_asio EXPORT missive-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -20,7 +21,9 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/missive-config.cmake
 # Relocatable: the prefix is found from where the .pc file lies, so a staged or moved install works.
 file(RELATIVE_PATH MISSIVE_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
      "${CMAKE_INSTALL_PREFIX}")
-# A static libmissive needs its dependencies on every link line; a shared one only with --static.
+# Requires.private: a shared libmissive needs its dependencies only for `pkg-config --static`.
+# A static libmissive (the default) needs them on every link line, so there they are Requires,
+# and a plain `pkg-config --cflags --libs missive` links.
 if(BUILD_SHARED_LIBS)
   set(MISSIVE_PC_REQUIRES "Requires.private")
 else()

@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """Checks the layering of DESIGN.md and STYLE.md over include/missive and src.
 
-- A layer includes only itself and the layers above it:
-  util, mime, dkim, sasl, smtp, net, client, testing (error.hpp, smtp/reply.hpp and
-  smtp/result.hpp are base headers: Error carries a Reply and a SendResult).
+- A layer includes only itself and layers above it in DESIGN.md's order
+  util, mime, dkim, sasl, smtp, net, client, testing, and of those only the ones STYLE.md
+  says it uses (ALLOWED below: dkim uses mime, smtp uses sasl, client uses smtp, net, mime,
+  dkim). error.hpp, smtp/reply.hpp and smtp/result.hpp are base headers that every layer may
+  include: Error carries a Reply and a SendResult.
 - util, mime, dkim, sasl and smtp do no I/O: no Asio, no OpenSSL SSL, no socket headers,
-  no clock reads.
+  no clock reads. Neither do the base files (error.hpp/.cpp, smtp/reply.hpp, smtp/result.hpp),
+  which every layer may use and which therefore include only util and each other.
+- Top-level files (missive.hpp, send.hpp …) sit with client: they may use every layer but testing.
 Prints file:line for each violation and exits 1 if there is one.
+
+usage: layering.py [SOURCE_DIR]
 """
 import pathlib
 import re
@@ -23,8 +29,15 @@ ALLOWED = {  # which layers each layer may include (STYLE.md: dkim uses mime; sm
     "client": {"util", "mime", "dkim", "sasl", "smtp", "net", "client"},
     "testing": set(ORDER),
 }
+ALLOWED["client"].add("top")  # the root's one-call send is implemented in src/client
+ALLOWED["testing"].add("top")
+ALLOWED["top"] = ALLOWED["client"]
+ALLOWED["base"] = {"util"}
 BASE = {"missive/error.hpp", "missive/smtp/reply.hpp", "missive/smtp/result.hpp"}
-PURE = {"util", "mime", "dkim", "sasl", "smtp"}
+BASE_FILES = {"include/missive/error.hpp", "include/missive/smtp/reply.hpp",
+              "include/missive/smtp/result.hpp", "src/error.cpp", "src/smtp/reply.cpp",
+              "src/smtp/result.cpp"}
+PURE = {"util", "mime", "dkim", "sasl", "smtp", "base"}
 BANNED = [
     (re.compile(r'#\s*include\s*[<"]asio'), "Asio"),
     (re.compile(r'#\s*include\s*[<"]openssl/ssl\.h'), "OpenSSL SSL"),
@@ -36,12 +49,17 @@ INCLUDE = re.compile(r'#\s*include\s*[<"](missive/[^>"]+|(?:util|mime|dkim|sasl|
 
 
 def layer_of(path: pathlib.Path, root: pathlib.Path):
+    """The layer a file belongs to, or None for a directory that is no layer."""
+    if path.relative_to(root).as_posix() in BASE_FILES:
+        return "base"
     rel = path.relative_to(root).parts
     if rel[0] == "include":
         rel = rel[2:]  # include/missive/<layer>/…
     else:
         rel = rel[1:]  # src/<layer>/…
-    return rel[0] if len(rel) > 1 and rel[0] in ORDER else None
+    if len(rel) == 1:
+        return "top"
+    return rel[0] if rel[0] in ORDER else None
 
 
 def main() -> int:
@@ -52,6 +70,7 @@ def main() -> int:
     for path in sorted(files):
         layer = layer_of(path, root)
         if layer is None:
+            print(f"{path.relative_to(root)}: note: not in any layer of {ORDER}, not checked")
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             where = f"{path.relative_to(root)}:{number}"
@@ -60,10 +79,11 @@ def main() -> int:
                 target = m.group(1)
                 if not target.startswith("missive/"):
                     target = "missive/" + target
-                if target not in BASE and target != "missive/missive.hpp":
+                if target not in BASE:
                     parts = target.split("/")
-                    used = parts[1] if len(parts) > 2 else None
-                    if used in ORDER and used not in ALLOWED[layer]:
+                    used = parts[1] if len(parts) > 2 else "top"
+                    if (used in ORDER or used == "top") and used not in ALLOWED[layer] \
+                            and used != layer:
                         problems.append(f"{where}: layer '{layer}' includes '{target}' "
                                         f"from layer '{used}'")
             if layer in PURE:

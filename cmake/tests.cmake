@@ -33,9 +33,9 @@ add_test(NAME integration_servers_start COMMAND ${MISSIVE_IT_SCRIPTS}/setup.sh $
 add_test(NAME integration_servers_stop
   COMMAND ${MISSIVE_IT_SCRIPTS}/stop-servers.sh ${MISSIVE_IT_DIR})
 set_tests_properties(integration_servers_start PROPERTIES FIXTURES_SETUP servers
-  LABELS integration)
+  LABELS integration TIMEOUT 120)
 set_tests_properties(integration_servers_stop PROPERTIES FIXTURES_CLEANUP servers
-  LABELS integration)
+  LABELS integration TIMEOUT 60)
 gtest_discover_tests(missive_integration_tests DISCOVERY_TIMEOUT 60 PROPERTIES
   LABELS integration FIXTURES_REQUIRED servers
   ENVIRONMENT MISSIVE_TEST_ENV=${MISSIVE_IT_DIR}/env)
@@ -48,22 +48,25 @@ set_tests_properties(integration_smoke_smtplib PROPERTIES FIXTURES_REQUIRED serv
 # An outside project builds against the installed package (CMake and pkg-config).
 add_test(NAME install
   COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${CMAKE_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
-          -DGENERATOR=${CMAKE_GENERATOR} -P ${PROJECT_SOURCE_DIR}/tests/install/run.cmake)
-set_tests_properties(install PROPERTIES LABELS install)
+          -DGENERATOR=${CMAKE_GENERATOR} -DCXX=${CMAKE_CXX_COMPILER}
+          -DLIBDIR=${CMAKE_INSTALL_LIBDIR} -P ${PROJECT_SOURCE_DIR}/tests/install/run.cmake)
+set_tests_properties(install PROPERTIES LABELS install TIMEOUT 300)
 
-# clang-tidy over the library's sources with .clang-tidy (warnings are errors there).
-find_program(MISSIVE_RUN_CLANG_TIDY run-clang-tidy)
+# clang-tidy over the library's and the CLI's sources with .clang-tidy (warnings are errors).
+find_program(MISSIVE_RUN_CLANG_TIDY NAMES run-clang-tidy run-clang-tidy-14)
 if(MISSIVE_RUN_CLANG_TIDY AND CMAKE_EXPORT_COMPILE_COMMANDS)
   add_test(NAME clang_tidy COMMAND ${MISSIVE_RUN_CLANG_TIDY} -quiet -j 2 -p ${CMAKE_BINARY_DIR}
-                                   "${PROJECT_SOURCE_DIR}/src/")
-  set_tests_properties(clang_tidy PROPERTIES LABELS lint TIMEOUT 600)
+                                   "${PROJECT_SOURCE_DIR}/(src|tools)/")
+  set_tests_properties(clang_tidy PROPERTIES LABELS lint TIMEOUT 900)
 endif()
 
-# Formatting per .clang-format.
-find_program(MISSIVE_CLANG_FORMAT clang-format)
+# Formatting per .clang-format, over every C++ file of the tree (not only git's: the check must
+# also work in an exported source tree, and it must fail on a new unformatted file).
+find_program(MISSIVE_CLANG_FORMAT NAMES clang-format clang-format-14)
 if(MISSIVE_CLANG_FORMAT)
   add_test(NAME clang_format
-    COMMAND sh -c "git ls-files '*.cpp' '*.hpp' | xargs ${MISSIVE_CLANG_FORMAT} --dry-run --Werror"
+    COMMAND sh -c "find include src tests tools examples fuzz bench -name '*.[ch]pp' -print0 \
+                   | xargs -0 -r ${MISSIVE_CLANG_FORMAT} --dry-run --Werror"
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(clang_format PROPERTIES LABELS lint)
 endif()

@@ -1,22 +1,33 @@
 #!/usr/bin/env bash
-# Installs the Debian packages missive needs to build and test, if any is missing. Idempotent;
-# runs apt-get update only when something has to be installed. Needs root.
+# Installs the Debian 12 packages missive needs to build and test, if any is missing.
+# Idempotent: when everything is there it only checks; apt-get update runs only when something
+# has to be installed. Needs root.
 set -euo pipefail
 packages=(
-  g++ clang clang-tidy clang-format git libclang-rt-14-dev cmake ninja-build ccache pkg-config python3
-  libssl-dev libasio-dev libidn2-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libtomlplusplus-dev
-  postfix   # smtp-sink and smtpd for the integration tests and the demo
-  microsocks tinyproxy  # SOCKS5 and HTTP CONNECT proxies for the integration tests
-  dovecot-core dovecot-submissiond dovecot-lmtpd  # AUTH and STARTTLS for the integration tests
+  # build
+  g++ cmake ninja-build ccache pkg-config python3 git
+  libssl-dev libasio-dev libidn2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
+  libcli11-dev libtomlplusplus-dev             # the missive CLI
+  clang libclang-rt-14-dev                     # fuzz targets (libFuzzer)
+  clang-tidy clang-format                      # the lint tests
+  # test servers and clients (tests/integration/scripts)
+  postfix                                      # smtpd and smtp-sink
+  dovecot-core dovecot-submissiond dovecot-lmtpd  # AUTH, STARTTLS, LMTP
+  microsocks tinyproxy                         # SOCKS5 and HTTP CONNECT proxies
+  openssl                                      # the test CA and certificates
+  swaks libauthen-sasl-perl                    # checking servers by hand (DIGEST-MD5 in swaks)
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
 fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# The tests run private Postfix instances; the system's own must not be set up to send mail.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

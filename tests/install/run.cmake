@@ -1,5 +1,6 @@
 # ctest "install": stage `cmake --install`, then build and run tests/install against it with
-# find_package, and check the pkg-config file. Arguments: BUILD_DIR SOURCE_DIR GENERATOR.
+# find_package, and compile the same program with the flags `pkg-config --cflags --libs missive`
+# gives. Arguments: BUILD_DIR SOURCE_DIR GENERATOR CXX LIBDIR.
 set(stage ${BUILD_DIR}/install-test/stage)
 set(outside ${BUILD_DIR}/install-test/build)
 file(REMOVE_RECURSE ${BUILD_DIR}/install-test)
@@ -12,18 +13,27 @@ function(run)
 endfunction()
 
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${stage})
+foreach(f include/missive/missive.hpp ${LIBDIR}/cmake/missive/missive-config.cmake
+          ${LIBDIR}/cmake/missive/missive-config-version.cmake ${LIBDIR}/pkgconfig/missive.pc)
+  if(NOT EXISTS ${stage}/${f})
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+
+# CMake: find_package(missive) from the staged prefix only.
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${outside} -G ${GENERATOR}
-    -DCMAKE_PREFIX_PATH=${stage})
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${stage} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 run(${CMAKE_COMMAND} --build ${outside})
 run(${outside}/uses_missive)
 
-# pkg-config: compile and link the same program with the flags missive.pc gives.
-set(ENV{PKG_CONFIG_PATH} ${stage}/lib/pkgconfig:${stage}/lib/x86_64-linux-gnu/pkgconfig)
+# pkg-config, with the staged .pc file (relocatable: its prefix is found from its own place).
+set(ENV{PKG_CONFIG_PATH} ${stage}/${LIBDIR}/pkgconfig)
 execute_process(COMMAND pkg-config --cflags --libs missive
   OUTPUT_VARIABLE flags RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "pkg-config does not know missive")
+  message(FATAL_ERROR "pkg-config does not know missive (PKG_CONFIG_PATH=$ENV{PKG_CONFIG_PATH})")
 endif()
+message(STATUS "pkg-config --cflags --libs missive: ${flags}")
 separate_arguments(flags UNIX_COMMAND "${flags}")
-run(c++ ${SOURCE_DIR}/tests/install/main.cpp ${flags} -o ${outside}/uses_missive_pc)
+run(${CXX} ${SOURCE_DIR}/tests/install/main.cpp ${flags} -o ${outside}/uses_missive_pc)
 run(${outside}/uses_missive_pc)

@@ -4,9 +4,11 @@
 set -euo pipefail
 dir=$1
 here=$(dirname "$0")
-"$here/stop-servers.sh" "$dir"
+# Whatever a previous run left behind goes first; a failed start stops what did start.
+"$here/stop-servers.sh" "$dir" >/dev/null
 rm -rf "$dir"
 mkdir -p "$dir"
+trap 'echo "setup failed; stopping what started" >&2; "$here/stop-servers.sh" "$dir" >&2' ERR
 "$here/start-smtp-sink.sh" "$dir" sink
 "$here/start-smtp-sink.sh" "$dir" sink_nopipe -p
 "$here/start-smtp-sink.sh" "$dir" sink_lmtp -L

@@ -17,9 +17,9 @@ d=$dir/dovecot
 mkdir -p "$d/run" "$d/state" "$d/home"
 chmod 755 "$dir" "$d"
 chown nobody:nogroup "$d/home"
-submission=$(free_port)
-submissions=$(free_port)
-lmtp=$(free_port)
+submission=$(free_port "$dir")
+submissions=$(free_port "$dir")
+lmtp=$(free_port "$dir")
 cat >"$d/users" <<USERS
 alice:{PLAIN}Secret123:65534:65534::$d/home/alice::
 bob@example.com:{PLAIN}Secret-456:65534:65534::$d/home/bob::
@@ -76,4 +76,6 @@ echo $! >"$dir/dovecot.pid"
 echo "$submission" >"$dir/dovecot_submission.port"
 echo "$submissions" >"$dir/dovecot_submissions.port"
 echo "$lmtp" >"$dir/dovecot_lmtp.port"
-wait_for_banner "$submission"
+wait_for_banner "$submission" "$(cat "$dir/dovecot.pid")"
+sole_listener "$submissions"
+sole_listener "$lmtp"

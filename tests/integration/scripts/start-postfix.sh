@@ -44,12 +44,8 @@ fi
 
 names="postfix postfix_plain postfix_implicit postfix_expired postfix_wrongname postfix_selfsigned"
 declare -A ports
-used=""
 for name in $names; do
-    p=$(free_port)
-    while [[ " $used " == *" $p "* ]]; do p=$(free_port); done
-    used="$used $p"
-    ports[$name]=$p
+    ports[$name]=$(free_port "$dir")
 done
 port=${ports[postfix]}
 plain=${ports[postfix_plain]}
@@ -132,3 +128,6 @@ for name in $names; do
 done
 wait_for_banner "$port"
 wait_for_banner "$plain"
+for name in $names; do
+    sole_listener "${ports[$name]}"
+done

@@ -13,16 +13,17 @@ mkdir -p "$dir"
 start_socks() {
     local name=$1 port
     shift
-    port=$(free_port)
+    port=$(free_port "$dir")
     microsocks -i 127.0.0.1 -p "$port" "$@" >"$dir/$name.log" 2>&1 &
     echo $! >"$dir/$name.pid"
     echo "$port" >"$dir/$name.port"
     wait_for_port "$port"
+    sole_listener "$port"
 }
 
 start_http() {
     local name=$1 auth=$2 port
-    port=$(free_port)
+    port=$(free_port "$dir")
     touch "$dir/$name.log"
     chown nobody:nogroup "$dir/$name.log"
     cat >"$dir/$name.conf" <<CONF
@@ -42,6 +43,7 @@ CONF
     echo $! >"$dir/$name.pid"
     echo "$port" >"$dir/$name.port"
     wait_for_port "$port"
+    sole_listener "$port"
 }
 
 start_socks socks

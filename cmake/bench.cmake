@@ -1,0 +1,14 @@
+# Benchmarks print figures and never fail on time. bench/<area>_bench.cpp: Google Benchmark;
+# bench/throughput.cpp: the end-to-end tool that bench/run_throughput.sh drives.
+find_package(benchmark REQUIRED)
+file(GLOB MISSIVE_BENCHES CONFIGURE_DEPENDS bench/*_bench.cpp)
+foreach(src IN LISTS MISSIVE_BENCHES)
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE src)
+  target_link_libraries(${name} PRIVATE missive::missive benchmark::benchmark_main)
+endforeach()
+if(EXISTS ${PROJECT_SOURCE_DIR}/bench/throughput.cpp)
+  add_executable(throughput bench/throughput.cpp)
+  target_link_libraries(throughput PRIVATE missive::missive missive_warnings)
+endif()
