@@ -6,11 +6,18 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <condition_variable>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
+#include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace missive::net {
 
@@ -129,6 +136,70 @@ int on_new_session(SSL* ssl, SSL_SESSION* session) {
     return 0;  // OpenSSL keeps (and frees) the original
 }
 
+// How a wait ended.
+enum class Outcome { done, timed_out, cancelled };
+
+// What a name lookup leaves behind: shared with the thread that runs it, which may outlive the
+// wait for it.
+struct Lookup {
+    std::mutex mutex;
+    std::condition_variable_any finished_cv;
+    bool finished = false;
+    std::error_code ec;
+    std::vector<asio::ip::tcp::endpoint> endpoints;
+};
+
+// Resolves `host` (IPv6 and IPv4, in getaddrinfo's RFC 6724 order) before `deadline` or a stop
+// request. getaddrinfo cannot be interrupted, and Asio's async_resolve runs it on a thread that
+// the io_context joins, so a cancelled lookup would still hold the caller until the system
+// resolver gave up (tens of seconds with an unreachable DNS server). The lookup therefore runs on
+// a detached thread with its own resolver, and an abandoned one finishes on its own. A literal
+// address needs no thread.
+Outcome lookup(const std::string& host, std::uint16_t port, Deadline deadline,
+               const std::stop_token& stop, std::vector<asio::ip::tcp::endpoint>& endpoints,
+               std::error_code& ec) {
+    if (stop.stop_requested()) {
+        return Outcome::cancelled;
+    }
+    std::error_code not_literal;
+    const auto literal = asio::ip::make_address(host, not_literal);
+    if (!not_literal) {
+        endpoints = {asio::ip::tcp::endpoint(literal, port)};
+        return Outcome::done;
+    }
+    auto shared = std::make_shared<Lookup>();
+    try {
+        std::thread([shared, host, port] {
+            asio::io_context io;
+            asio::ip::tcp::resolver resolver(io);
+            std::error_code error;
+            const auto results = resolver.resolve(host, std::to_string(port),
+                                                  asio::ip::tcp::resolver::numeric_service, error);
+            std::vector<asio::ip::tcp::endpoint> found;
+            for (const auto& entry : results) {
+                found.push_back(entry.endpoint());
+            }
+            {
+                const std::lock_guard lock(shared->mutex);
+                shared->ec = error;
+                shared->endpoints = std::move(found);
+                shared->finished = true;
+            }
+            shared->finished_cv.notify_all();
+        }).detach();
+    } catch (const std::system_error& e) {
+        ec = e.code();  // no thread to spare: reported as a failed lookup
+        return Outcome::done;
+    }
+    std::unique_lock lock(shared->mutex);
+    if (!shared->finished_cv.wait_until(lock, stop, deadline, [&] { return shared->finished; })) {
+        return stop.stop_requested() ? Outcome::cancelled : Outcome::timed_out;
+    }
+    ec = shared->ec;
+    endpoints = std::move(shared->endpoints);
+    return Outcome::done;
+}
+
 }  // namespace
 
 struct BlockingStream::Impl {
@@ -141,8 +212,6 @@ struct BlockingStream::Impl {
     std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_stream;
     std::optional<TlsInfo> tls_info;
     std::unique_ptr<SessionTarget> session_target;  // outlives tls_stream's SSL
-
-    enum class Outcome { done, timed_out, cancelled };
 
     // Runs the asynchronous operation started by `start` until it completes, the deadline
     // passes or `stop` fires. In the latter two cases `abort` (by default: close the socket)
@@ -249,23 +318,10 @@ void BlockingStream::connect(std::string_view host, std::uint16_t port, Deadline
         ":" + std::to_string(port);
     m.peer = target;
 
-    asio::ip::tcp::resolver resolver(m.io);
-    asio::ip::tcp::resolver::results_type endpoints;
+    std::vector<asio::ip::tcp::endpoint> endpoints;
     std::error_code ec;
-    auto outcome = m.run(
-        [&](auto done) {
-            resolver.async_resolve(std::string(host), std::to_string(port),
-                                   asio::ip::tcp::resolver::numeric_service,
-                                   [&, done](const std::error_code& e, auto results) {
-                                       done();
-                                       ec = e;
-                                       endpoints = std::move(results);
-                                   });
-        },
-        deadline, stop, [&resolver] { resolver.cancel(); });
-    // Asio resolves with getaddrinfo in a thread of its own: a cancelled lookup completes only
-    // when getaddrinfo returns, so this deadline is as good as the system resolver's.
-    m.raise_if(outcome, start, deadline, "resolving", "resolving");
+    const auto looked_up = lookup(std::string(host), port, deadline, stop, endpoints, ec);
+    m.raise_if(looked_up, start, deadline, "resolving", "resolving");
     if (ec) {
         throw Error(errc::connect_failed,
                     "connect to " + target + " failed: cannot resolve host: " + ec.message(),
@@ -275,7 +331,7 @@ void BlockingStream::connect(std::string_view host, std::uint16_t port, Deadline
     // Try each address in turn (RFC 6724 order from getaddrinfo), as Go's dialer and
     // asio::async_connect do.
     asio::ip::tcp::endpoint reached;
-    outcome = m.run(
+    const auto outcome = m.run(
         [&](auto done) {
             asio::async_connect(m.socket, endpoints,
                                 [&, done](const std::error_code& e, const auto& ep) {
@@ -299,6 +355,10 @@ void BlockingStream::connect(std::string_view host, std::uint16_t port, Deadline
 std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
                                       const std::stop_token& stop) {
     Impl& m = *impl_;
+    if (buffer.empty()) {
+        // A zero-byte read completes at once with 0, which the caller would take for EOF.
+        throw Error(errc::invalid_input, "read_some needs room for at least one byte");
+    }
     if (!m.socket.is_open()) {
         throw Error(errc::connection_lost, "read from a closed connection");
     }

@@ -1,5 +1,7 @@
 #include <missive/testing/server.hpp>
 
+#include <climits>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -8,37 +10,74 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace missive::testing {
 
 namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
 
 // One parsed script step.
 struct Step {
     enum class Kind { send, expect, data, bdat, raw, split, nosplit, delay, drop, reset, eof };
     Kind kind;
     std::string text;
-    int ms = 0;
+    milliseconds ms{0};
 };
 
-std::string unescape(std::string_view s) {
-    std::string out;
+// The escapes of `!raw`; anything else after a backslash is a mistake in the script.
+bool unescape(std::string_view s, std::string& out) {
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\\' && i + 1 < s.size()) {
-            const char c = s[++i];
-            out += c == 'r' ? '\r' : c == 'n' ? '\n' : c == '0' ? '\0' : c;
-        } else {
+        if (s[i] != '\\') {
             out += s[i];
+            continue;
+        }
+        if (++i == s.size()) {
+            return false;
+        }
+        switch (s[i]) {
+            case 'r':
+                out += '\r';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case '0':
+                out += '\0';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            default:
+                return false;
         }
     }
-    return out;
+    return true;
+}
+
+// `line` without `prefix`, or nullopt when it does not start with it.
+std::optional<std::string_view> after(std::string_view line, std::string_view prefix) {
+    if (line.substr(0, prefix.size()) != prefix) {
+        return std::nullopt;
+    }
+    return line.substr(prefix.size());
 }
 
 std::vector<Step> parse_script(std::string_view script) {
@@ -59,35 +98,40 @@ std::vector<Step> parse_script(std::string_view script) {
             return std::invalid_argument("script line " + std::to_string(number) + ": '" +
                                          std::string(line) + "' is not a step");
         };
-        if (line.rfind("S: ", 0) == 0 || line == "S:") {
-            steps.push_back({Step::Kind::send,
-                             std::string(line.substr(std::min<std::size_t>(3, line.size()))), 0});
-        } else if (line.rfind("C: ", 0) == 0) {
-            steps.push_back({Step::Kind::expect, std::string(line.substr(3)), 0});
+        // "S:" and "C:" alone stand for an empty line.
+        if (line == "S:" || line == "C:") {
+            steps.push_back({line[0] == 'S' ? Step::Kind::send : Step::Kind::expect, {}, {}});
+        } else if (const auto sent = after(line, "S: ")) {
+            steps.push_back({Step::Kind::send, std::string(*sent), {}});
+        } else if (const auto expected = after(line, "C: ")) {
+            steps.push_back({Step::Kind::expect, std::string(*expected), {}});
         } else if (line == "!data") {
-            steps.push_back({Step::Kind::data, {}, 0});
+            steps.push_back({Step::Kind::data, {}, {}});
         } else if (line == "!bdat") {
-            steps.push_back({Step::Kind::bdat, {}, 0});
-        } else if (line.rfind("!raw ", 0) == 0) {
-            steps.push_back({Step::Kind::raw, unescape(line.substr(5)), 0});
-        } else if (line == "!split") {
-            steps.push_back({Step::Kind::split, {}, 0});
-        } else if (line == "!nosplit") {
-            steps.push_back({Step::Kind::nosplit, {}, 0});
-        } else if (line.rfind("!delay ", 0) == 0) {
-            int ms = 0;
-            const std::string_view arg = line.substr(7);
-            const auto [ptr, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), ms);
-            if (ec != std::errc{} || ptr != arg.data() + arg.size() || ms < 0) {
+            steps.push_back({Step::Kind::bdat, {}, {}});
+        } else if (const auto raw = after(line, "!raw ")) {
+            std::string bytes;
+            if (!unescape(*raw, bytes)) {
                 throw bad();
             }
-            steps.push_back({Step::Kind::delay, {}, ms});
+            steps.push_back({Step::Kind::raw, std::move(bytes), {}});
+        } else if (line == "!split") {
+            steps.push_back({Step::Kind::split, {}, {}});
+        } else if (line == "!nosplit") {
+            steps.push_back({Step::Kind::nosplit, {}, {}});
+        } else if (const auto arg = after(line, "!delay ")) {
+            int ms = 0;
+            const auto [ptr, ec] = std::from_chars(arg->data(), arg->data() + arg->size(), ms);
+            if (ec != std::errc{} || ptr != arg->data() + arg->size() || ms < 0) {
+                throw bad();
+            }
+            steps.push_back({Step::Kind::delay, {}, milliseconds(ms)});
         } else if (line == "!drop") {
-            steps.push_back({Step::Kind::drop, {}, 0});
+            steps.push_back({Step::Kind::drop, {}, {}});
         } else if (line == "!reset") {
-            steps.push_back({Step::Kind::reset, {}, 0});
+            steps.push_back({Step::Kind::reset, {}, {}});
         } else if (line == "!eof") {
-            steps.push_back({Step::Kind::eof, {}, 0});
+            steps.push_back({Step::Kind::eof, {}, {}});
         } else {
             throw bad();
         }
@@ -95,7 +139,37 @@ std::vector<Step> parse_script(std::string_view script) {
     return steps;
 }
 
-// Reading ends the handler quietly: the client went away or took too long.
+// The size of a BDAT chunk from its command line, RFC 3030: "BDAT <size> [LAST]".
+std::optional<std::size_t> bdat_size(std::string_view command) {
+    const auto arg = after(command, "BDAT ");
+    if (!arg) {
+        return std::nullopt;
+    }
+    std::size_t n = 0;
+    const auto [ptr, ec] = std::from_chars(arg->data(), arg->data() + arg->size(), n);
+    const std::string_view rest(ptr, static_cast<std::size_t>(arg->data() + arg->size() - ptr));
+    if (ec != std::errc{} || ptr == arg->data() || !(rest.empty() || rest == " LAST")) {
+        return std::nullopt;
+    }
+    return n;
+}
+
+// poll() that goes on after a signal, with what is left of the timeout (-1: none).
+int poll_for(std::span<pollfd> fds, int timeout_ms) {
+    const auto until = steady_clock::now() + milliseconds(timeout_ms);
+    for (;;) {
+        const int n = ::poll(fds.data(), fds.size(), timeout_ms);
+        if (n >= 0 || errno != EINTR) {
+            return n;
+        }
+        if (timeout_ms >= 0) {
+            const auto left = std::chrono::ceil<milliseconds>(until - steady_clock::now());
+            timeout_ms = static_cast<int>(std::max<milliseconds::rep>(left.count(), 0));
+        }
+    }
+}
+
+// A read that met EOF, the io_timeout or stop(): ends the conversation quietly.
 struct Stop : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -116,6 +190,24 @@ struct Server::Impl {
     std::vector<std::string> received;  // per connection
     std::vector<std::string> mismatches;
     std::size_t finished = 0;
+    // The open connection, so that stop() can shut it down; changed only under `mutex`, so
+    // stop() never touches a descriptor number that was closed and reused meanwhile.
+    int active = -1;
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    Impl(Impl&&) = delete;
+    Impl& operator=(Impl&&) = delete;
+
+    ~Impl() {
+        stop();
+        for (const int fd : {listener, wake[0], wake[1]}) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
+    }
 
     void record(std::size_t index, std::string_view bytes) {
         const std::lock_guard lock(mutex);
@@ -127,12 +219,19 @@ struct Server::Impl {
         mismatches.push_back(std::move(text));
     }
 
+    [[nodiscard]] int timeout_ms() const {
+        return static_cast<int>(std::clamp<milliseconds::rep>(opts.io_timeout.count(), 0, INT_MAX));
+    }
+
     class Conn final : public Conversation {
     public:
         Conn(Impl& server, int fd, std::size_t index)
             : server_(server)
             , fd_(fd)
-            , index_(index) {}
+            , index_(index) {
+            const std::lock_guard lock(server_.mutex);
+            server_.active = fd_;
+        }
 
         Conn(const Conn&) = delete;
         Conn& operator=(const Conn&) = delete;
@@ -144,13 +243,14 @@ struct Server::Impl {
         void send_line(std::string_view line) override { send_raw(std::string(line) + "\r\n"); }
 
         void send_raw(std::string_view bytes) override {
-            if (split_) {
-                for (char c : bytes) {
-                    write_all(std::string_view(&c, 1));
-                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                }
-            } else {
+            if (!split_) {
                 write_all(bytes);
+                return;
+            }
+            for (const char c : bytes) {
+                write_all(std::string_view(&c, 1));
+                // A pause, so that each byte reaches the client as a read of its own.
+                delay(milliseconds(1));
             }
         }
 
@@ -172,7 +272,7 @@ struct Server::Impl {
         std::string read_data() override {
             for (;;) {
                 // The data ends with CRLF "." CRLF; an empty message is just ".\r\n".
-                if (buffer_.rfind(".\r\n", 0) == 0) {
+                if (buffer_.starts_with(".\r\n")) {
                     buffer_.erase(0, 3);
                     return {};
                 }
@@ -209,21 +309,32 @@ struct Server::Impl {
             if (fd_ < 0) {
                 return;
             }
+            if (!reset) {
+                // FIN first, so that the client reads the end of the stream even if it sends
+                // more meanwhile (closing with unread bytes would send RST instead).
+                ::shutdown(fd_, SHUT_WR);
+            }
+            // Whatever the client sent that no step read is still part of the record; and a
+            // socket closed with unread bytes would answer with RST instead of FIN.
+            drain();
+            const std::lock_guard lock(server_.mutex);
             if (reset) {
-                const linger l{1, 0};
-                ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                // SO_LINGER with a zero timeout makes close() send RST (and drop unsent data).
+                const linger abort{1, 0};
+                ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
             }
             ::close(fd_);
+            server_.active = -1;
             fd_ = -1;
         }
 
         void set_split(bool on) override { split_ = on; }
 
-        void delay(std::chrono::milliseconds ms) override {
-            const auto until = std::chrono::steady_clock::now() + ms;
-            while (!server_.stopping && std::chrono::steady_clock::now() < until) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            }
+        void delay(milliseconds ms) override {
+            // Sleeps on the wake pipe, so that stop() ends the pause at once.
+            std::array<pollfd, 1> fds{{{server_.wake[0], POLLIN, 0}}};
+            const auto ms_int = std::clamp<milliseconds::rep>(ms.count(), 0, INT_MAX);
+            (void)poll_for(fds, static_cast<int>(ms_int));
         }
 
         [[nodiscard]] const std::string& last_line() const { return last_line_; }
@@ -232,8 +343,14 @@ struct Server::Impl {
 
     private:
         void write_all(std::string_view bytes) const {
-            while (!bytes.empty() && fd_ >= 0) {
+            while (!bytes.empty()) {
+                if (fd_ < 0) {
+                    throw Stop("closed");
+                }
                 const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
                 if (n <= 0) {
                     throw Stop("write failed");
                 }
@@ -246,18 +363,34 @@ struct Server::Impl {
                 throw Stop("closed");
             }
             std::array<pollfd, 2> fds{{{fd_, POLLIN, 0}, {server_.wake[0], POLLIN, 0}}};
-            const int timeout = static_cast<int>(server_.opts.io_timeout.count());
-            if (::poll(fds.data(), fds.size(), timeout) <= 0 || (fds[1].revents & POLLIN) != 0) {
+            if (poll_for(fds, server_.timeout_ms()) <= 0 || (fds[1].revents & POLLIN) != 0) {
                 throw Stop("timeout or stop");
             }
-            std::array<char, 65536> chunk{};
-            const ssize_t n = ::recv(fd_, chunk.data(), chunk.size(), 0);
-            if (n <= 0) {
+            if (!receive(0)) {
                 throw Stop("eof");
+            }
+        }
+
+        // Records what is readable without waiting.
+        void drain() {
+            while (receive(MSG_DONTWAIT)) {
+            }
+        }
+
+        // One recv(); @return false at EOF, on an error, or when nothing is readable.
+        bool receive(int flags) {
+            std::array<char, 65536> chunk{};
+            ssize_t n = -1;
+            do {
+                n = ::recv(fd_, chunk.data(), chunk.size(), flags);
+            } while (n < 0 && errno == EINTR);
+            if (n <= 0) {
+                return false;
             }
             const std::string_view got(chunk.data(), static_cast<std::size_t>(n));
             server_.record(index_, got);
             buffer_.append(got);
+            return true;
         }
 
         Impl& server_;
@@ -286,15 +419,14 @@ struct Server::Impl {
                     (void)conv.read_data();
                     break;
                 case Step::Kind::bdat: {
-                    // "BDAT <n> [LAST]" from the previous C: line.
-                    const std::string& cmd = conv.last_line();
-                    std::size_t n = 0;
-                    const std::size_t at = cmd.find(' ');
-                    if (at != std::string::npos) {
-                        const char* begin = cmd.data() + at + 1;
-                        std::from_chars(begin, cmd.data() + cmd.size(), n);
+                    const auto n = bdat_size(conv.last_line());
+                    if (!n) {
+                        // Nothing sensible to read: the test is wrong or the client is.
+                        server.mismatch("expected 'BDAT <size> [LAST]' before !bdat, got '" +
+                                        conv.last_line() + "'");
+                        break;
                     }
-                    (void)conv.read_exact(n);
+                    (void)conv.read_exact(*n);
                     break;
                 }
                 case Step::Kind::raw:
@@ -307,7 +439,7 @@ struct Server::Impl {
                     conv.set_split(false);
                     break;
                 case Step::Kind::delay:
-                    conv.delay(std::chrono::milliseconds(step.ms));
+                    conv.delay(step.ms);
                     break;
                 case Step::Kind::drop:
                     conv.close(false);
@@ -324,13 +456,13 @@ struct Server::Impl {
     }
 
     void start() {
-        if (::pipe(wake.data()) != 0) {
-            throw std::runtime_error("pipe failed");
+        if (::pipe2(wake.data(), O_CLOEXEC) != 0) {
+            throw std::runtime_error("testing::Server cannot create a pipe");
         }
         listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
-        addr.sin_port = 0;
+        addr.sin_port = 0;  // the kernel picks a free port
         if (listener < 0 || ::inet_pton(AF_INET, opts.address.c_str(), &addr.sin_addr) != 1 ||
             ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
             ::listen(listener, 16) != 0) {
@@ -345,13 +477,16 @@ struct Server::Impl {
     void accept_loop() {
         while (!stopping) {
             std::array<pollfd, 2> fds{{{listener, POLLIN, 0}, {wake[0], POLLIN, 0}}};
-            if (::poll(fds.data(), fds.size(), -1) <= 0 || (fds[1].revents & POLLIN) != 0) {
+            if (poll_for(fds, -1) <= 0 || (fds[1].revents & POLLIN) != 0) {
                 return;
             }
             const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
             if (fd < 0) {
                 continue;
             }
+            // Each write leaves at once, so `!split` really sends one byte per segment.
+            const int on = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
             std::size_t index = 0;
             {
                 const std::lock_guard lock(mutex);
@@ -382,12 +517,18 @@ struct Server::Impl {
         }
         stopping = true;
         const char byte = 0;
-        // Wakes poll(); if the pipe were full it would be awake already.
+        // Wakes every poll(), for good: the byte is never read.
         [[maybe_unused]] const ssize_t woke = ::write(wake[1], &byte, 1);
+        {
+            // Also ends a send() blocked on a client that does not read.
+            const std::lock_guard lock(mutex);
+            if (active >= 0) {
+                ::shutdown(active, SHUT_RDWR);
+            }
+        }
         thread.join();
         ::close(listener);
-        ::close(wake[0]);
-        ::close(wake[1]);
+        listener = -1;
     }
 };
 
@@ -406,6 +547,7 @@ Server::Server(const std::vector<std::string>& scripts, Options options)
     }
     impl_->opts = std::move(options);
     Impl* impl = impl_.get();
+    // Connections run one after another on the server's thread, so the counter needs no lock.
     auto counter = std::make_shared<std::size_t>(0);
     impl_->handler = [parsed = std::move(parsed), counter, impl](Conversation& conv) {
         const std::size_t i = std::min(*counter, parsed.size() - 1);
@@ -417,14 +559,15 @@ Server::Server(const std::vector<std::string>& scripts, Options options)
 
 Server::Server(Handler handler, Options options)
     : impl_(std::make_unique<Impl>()) {
+    if (!handler) {
+        throw std::invalid_argument("testing::Server needs a handler");
+    }
     impl_->opts = std::move(options);
     impl_->handler = std::move(handler);
     impl_->start();
 }
 
-Server::~Server() {
-    impl_->stop();
-}
+Server::~Server() = default;
 
 std::uint16_t Server::port() const {
     return impl_->port;
@@ -434,7 +577,7 @@ const std::string& Server::address() const {
     return impl_->opts.address;
 }
 
-bool Server::wait_for(std::size_t count, std::chrono::milliseconds timeout) {
+bool Server::wait_for(std::size_t count, milliseconds timeout) {
     std::unique_lock lock(impl_->mutex);
     return impl_->finished_cv.wait_for(lock, timeout, [&] { return impl_->finished >= count; });
 }

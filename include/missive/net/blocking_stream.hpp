@@ -35,17 +35,24 @@ public:
 
     /**
      * Resolves `host` (IPv6 and IPv4; a literal needs no lookup) and connects to each address in
-     * turn until one answers. Sets TCP_NODELAY, since missive coalesces its writes itself.
-     * @throws Error errc::connect_failed (cause: the last OS or resolver error),
-     * errc::timeout, errc::cancelled
+     * turn until one answers. Sets TCP_NODELAY, since missive coalesces its writes itself. The
+     * deadline and the stop token also cut a slow name lookup short (the lookup itself runs on
+     * and finishes on a thread of its own, since getaddrinfo cannot be interrupted).
+     * A connection this stream held before is closed first.
+     * @throws Error errc::connect_failed (cause: the last OS or resolver error; what() e.g.
+     * "connect to mail.example.org:25 failed: Connection refused"), errc::timeout ("timed out
+     * after 30 s connecting to mail.example.org:25"), errc::cancelled
      */
     void connect(std::string_view host, std::uint16_t port, Deadline deadline,
                  const std::stop_token& stop = {});
 
     /**
      * Reads what is available, at least one byte.
+     * @param buffer where the bytes go; must not be empty
      * @return the number of bytes read; 0 when the peer closed the connection
-     * @throws Error errc::connection_lost (cause: the OS error), errc::timeout, errc::cancelled
+     * @throws Error errc::connection_lost (cause: the OS error), errc::timeout ("timed out after
+     * 30 s waiting to read from 127.0.0.1:2525"), errc::cancelled, errc::invalid_input for an
+     * empty buffer (a zero-byte read would be mistaken for the end of the stream)
      */
     std::size_t read_some(std::span<char> buffer, Deadline deadline,
                           const std::stop_token& stop = {});

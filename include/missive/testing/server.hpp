@@ -57,18 +57,21 @@ struct ServerOptions {
  * records every byte each client sent.
  *
  * A script is text, one step per line (MailKit-style transcripts):
- * - `S: text`   send `text` CRLF
- * - `C: text`   read one line and expect `text` (`C: *` takes any line); a difference is recorded
- *               in `mismatches()` and the script goes on
+ * - `S: text`   send `text` CRLF (`S:` alone: an empty line)
+ * - `C: text`   read one line and expect `text` (`C: *` takes any line, `C:` alone an empty one);
+ *               a difference is recorded in `mismatches()` and the script goes on
  * - `!data`     read DATA content up to the final "." line
- * - `!bdat`     read the chunk announced by the previous `C:` line `BDAT <n> [LAST]`
- * - `!raw text` send `text` exactly, with `\r`, `\n`, `\\` escapes and no added CRLF
+ * - `!bdat`     read the chunk announced by the previous `C:` line `BDAT <n> [LAST]` (when that
+ *               line is not one, a mismatch is recorded and nothing is read)
+ * - `!raw text` send `text` exactly, with `\r`, `\n`, `\0` (NUL), `\\` escapes and no added CRLF
  * - `!split` / `!nosplit`  send replies one byte per write, or normally
  * - `!delay ms` pause
- * - `!drop`     close the connection;  `!reset`  close it with TCP RST
+ * - `!drop`     close the connection (FIN: the client reads the end of the stream);
+ *   `!reset`    close it with TCP RST (SO_LINGER 0: the client's next call fails)
  * - `!eof`      wait until the client closes
  * Lines that are empty or start with `#` are ignored. At the end of the script the server waits
- * for the client to close, then closes too.
+ * for the client to close, then closes too. A step that reads ends the script quietly when the
+ * client closes or stays silent for `io_timeout`.
  */
 class Server {
 public:
@@ -76,17 +79,21 @@ public:
 
     using Options = ServerOptions;
 
-    /** Runs `script` on every connection. @throws std::invalid_argument for a bad step */
+    /** Runs `script` on every connection.
+     * @throws std::invalid_argument for a bad step: "script line 2: 'X: what' is not a step" */
     explicit Server(std::string_view script, Options options = {});
-    /** Runs `scripts[i]` on connection i; the last one for every later connection. */
+    /** Runs `scripts[i]` on connection i; the last one for every later connection.
+     * @throws std::invalid_argument for a bad step (naming its line) or no script at all */
     explicit Server(const std::vector<std::string>& scripts, Options options = {});
-    /** Runs `handler` on every connection. */
+    /** Runs `handler` on every connection. @throws std::invalid_argument for an empty one */
     explicit Server(Handler handler, Options options = {});
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
     Server(Server&&) = delete;
     Server& operator=(Server&&) = delete;
-    /** Stops the server: closes the listener and any connection, joins the thread. */
+    /** Stops the server: closes the listener and any connection, joins the thread. Safe while
+     * a client is connected: a step or handler blocked in a read, a write or a delay ends at
+     * once (a handler that sleeps on its own is waited for). */
     ~Server();
 
     /** @return the port it listens on (chosen by the kernel). */
