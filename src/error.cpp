@@ -1,6 +1,6 @@
 #include <missive/error.hpp>
 
-#include <algorithm>
+#include <string>
 #include <utility>
 
 namespace missive {
@@ -102,43 +102,82 @@ bool Error::connection_usable() const noexcept {
     return data_->details.connection_usable;
 }
 
+namespace {
+
+// How the refused recipients of an all_recipients_refused report were refused.
+struct Refusals {
+    bool any_transient = false;  // at least one 4xx
+    bool all_permanent = false;  // at least one refusal, each 5xx
+};
+
+Refusals refusals_of(const smtp::SendResult& report) {
+    Refusals r;
+    bool any = false;
+    bool only_permanent = true;
+    for (const smtp::RecipientResult& recipient : report.recipients) {
+        if (recipient.accepted) {
+            continue;
+        }
+        any = true;
+        r.any_transient = r.any_transient || recipient.reply.transient();
+        only_permanent = only_permanent && recipient.reply.permanent();
+    }
+    r.all_permanent = any && only_permanent;
+    return r;
+}
+
+}  // namespace
+
 bool Error::transient() const noexcept {
+    const ErrorDetails& d = data_->details;
     switch (data_->code) {
+        case errc::reply_transient:
         case errc::connect_failed:
         case errc::connection_lost:
         case errc::timeout:
             return true;
+        case errc::reply_permanent:
+        case errc::invalid_input:
+        case errc::message_too_large:
+        // A retry after outcome_unknown could deliver the message twice: the caller must decide.
+        case errc::outcome_unknown:
+        case errc::cancelled:
+            return false;
         case errc::all_recipients_refused:
-            if (data_->details.report) {
-                return std::ranges::any_of(data_->details.report->recipients,
-                                           [](const smtp::RecipientResult& r) {
-                                               return !r.accepted && r.reply.transient();
-                                           });
+            if (d.report) {
+                return refusals_of(*d.report).any_transient;
             }
             break;
         default:
             break;
     }
-    return data_->details.reply && data_->details.reply->transient();
+    // Any other kind (auth_failed after 454, say) is transient when the server said so.
+    return d.reply && d.reply->transient();
 }
 
 bool Error::permanent() const noexcept {
+    const ErrorDetails& d = data_->details;
     switch (data_->code) {
+        case errc::reply_permanent:
         case errc::invalid_input:
         case errc::message_too_large:
             return true;
-        case errc::all_recipients_refused:
-            return !transient();
+        case errc::reply_transient:
         case errc::connect_failed:
         case errc::connection_lost:
         case errc::timeout:
         case errc::outcome_unknown:
         case errc::cancelled:
             return false;
+        case errc::all_recipients_refused:
+            if (d.report) {
+                return refusals_of(*d.report).all_permanent;
+            }
+            break;
         default:
             break;
     }
-    return data_->details.reply && data_->details.reply->permanent();
+    return d.reply && d.reply->permanent();
 }
 
 }  // namespace missive

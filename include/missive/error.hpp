@@ -85,12 +85,14 @@ public:
 
     /**
      * @return true when trying again later may succeed: a 4xx reply, a failed or lost
-     * connection, a timeout, or all recipients refused with at least one 4xx.
+     * connection, a timeout, or all recipients refused with at least one 4xx. Never for
+     * outcome_unknown (a retry may deliver twice) or cancelled.
      */
     [[nodiscard]] bool transient() const noexcept;
 
     /** @return true when trying again will fail the same way: a 5xx reply, invalid input, a
-     * message too large, or all recipients refused with 5xx only. */
+     * message too large, or all recipients refused with 5xx only. An error can be neither
+     * (protocol, tls, cancelled, outcome_unknown …), never both. */
     [[nodiscard]] bool permanent() const noexcept;
 
 private:
