@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -29,9 +30,12 @@ std::string describe(const asio::ip::tcp::endpoint& ep) {
                         : addr.to_string() + ":" + std::to_string(ep.port());
 }
 
+// How long the caller allowed, as a log reader wants it: "30 s", "150 ms"; "0 ms" for a
+// deadline that had passed before the call.
 std::string seconds_of(Deadline start, Deadline deadline) {
-    const auto ms = std::chrono::round<std::chrono::milliseconds>(deadline - start).count();
-    if (ms % 1000 == 0) {
+    const auto ms = std::max<std::chrono::milliseconds::rep>(
+        std::chrono::round<std::chrono::milliseconds>(deadline - start).count(), 0);
+    if (ms >= 1000 && ms % 1000 == 0) {
         return std::to_string(ms / 1000) + " s";
     }
     return std::to_string(ms) + " ms";
@@ -158,14 +162,14 @@ struct Lookup {
 Outcome lookup(const std::string& host, std::uint16_t port, Deadline deadline,
                const std::stop_token& stop, std::vector<asio::ip::tcp::endpoint>& endpoints,
                std::error_code& ec) {
-    if (stop.stop_requested()) {
-        return Outcome::cancelled;
-    }
     std::error_code not_literal;
     const auto literal = asio::ip::make_address(host, not_literal);
     if (!not_literal) {
         endpoints = {asio::ip::tcp::endpoint(literal, port)};
         return Outcome::done;
+    }
+    if (stop.stop_requested()) {
+        return Outcome::cancelled;
     }
     auto shared = std::make_shared<Lookup>();
     try {
@@ -207,6 +211,9 @@ struct BlockingStream::Impl {
     asio::ip::tcp::socket socket{io};
     asio::steady_timer timer{io};
     std::string peer;
+    // The peer closed its side. Asio's edge-triggered reactor would wait for another readiness
+    // event that never comes if asked to read again, so later reads answer from here.
+    bool at_eof = false;
     // The context outlives the stream that refers to it (declared first, destroyed last).
     std::optional<asio::ssl::context> tls_context;
     std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_stream;
@@ -280,6 +287,7 @@ struct BlockingStream::Impl {
     }
 
     void close() noexcept {
+        at_eof = false;
         std::error_code ignored;
         socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
@@ -362,6 +370,9 @@ std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
     if (!m.socket.is_open()) {
         throw Error(errc::connection_lost, "read from a closed connection");
     }
+    if (m.at_eof) {
+        return 0;
+    }
     const Deadline start = Clock::now();
     std::error_code ec;
     std::size_t n = 0;
@@ -380,6 +391,7 @@ std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
     m.raise_if(outcome, start, deadline, "waiting to read from", "reading from");
     // A server may close without TLS close_notify (common after QUIT): that is an end too.
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        m.at_eof = true;
         return 0;
     }
     if (ec) {
