@@ -1,38 +1,50 @@
-#include <missive/sasl/mechanisms.hpp>
+#include <missive/sasl/choose.hpp>
+#include <missive/sasl/cram_md5.hpp>
+#include <missive/sasl/digest_md5.hpp>
+#include <missive/sasl/login.hpp>
+#include <missive/sasl/oauthbearer.hpp>
+#include <missive/sasl/plain.hpp>
+#include <missive/sasl/scram.hpp>
+#include <missive/sasl/xoauth2.hpp>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <string>
 
 namespace missive::sasl {
 
 namespace {
 
-std::unique_ptr<Mechanism> make(std::string_view name, const Credentials& c,
-                                const std::string& host, std::uint16_t port) {
-    if (name == "SCRAM-SHA-256") {
+// RFC 4422 3.1: mechanism names are upper-case, but servers and users are not always careful.
+bool same_name(std::string_view a, std::string_view b) {
+    const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; };
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [&](char x, char y) { return upper(x) == upper(y); });
+}
+
+std::unique_ptr<Mechanism> make(std::string_view name, const Credentials& c, std::string_view host,
+                                std::uint16_t port) {
+    if (same_name(name, "SCRAM-SHA-256")) {
         return make_scram(c, ScramHash::sha256);
     }
-    if (name == "SCRAM-SHA-1") {
+    if (same_name(name, "SCRAM-SHA-1")) {
         return make_scram(c, ScramHash::sha1);
     }
-    if (name == "CRAM-MD5") {
+    if (same_name(name, "CRAM-MD5")) {
         return make_cram_md5(c);
     }
-    if (name == "PLAIN") {
+    if (same_name(name, "PLAIN")) {
         return make_plain(c);
     }
-    if (name == "LOGIN") {
+    if (same_name(name, "LOGIN")) {
         return make_login(c);
     }
-    if (name == "DIGEST-MD5") {
+    if (same_name(name, "DIGEST-MD5")) {
         return make_digest_md5(c, host);
     }
-    if (name == "XOAUTH2") {
+    if (same_name(name, "XOAUTH2")) {
         return make_xoauth2(c);
     }
-    if (name == "OAUTHBEARER") {
+    if (same_name(name, "OAUTHBEARER")) {
         return make_oauthbearer(c, host, port);
     }
     return nullptr;
@@ -42,28 +54,19 @@ std::unique_ptr<Mechanism> make(std::string_view name, const Credentials& c,
 
 std::unique_ptr<Mechanism> choose(const std::vector<std::string>& offered,
                                   const Credentials& credentials,
-                                  std::span<const std::string> preference, const std::string& host,
+                                  std::span<const std::string> preference, std::string_view host,
                                   std::uint16_t port) {
-    static constexpr std::array<std::string_view, 5> strongest_first = {
-        "SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"};
-    auto is_offered = [&](std::string_view name) {
-        return std::find(offered.begin(), offered.end(), name) != offered.end();
-    };
-    if (!preference.empty()) {
-        for (const auto& wanted : preference) {
-            std::string name(wanted);
-            for (char& ch : name) {
-                ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    static const std::array<std::string, 5> strongest_first = {"SCRAM-SHA-256", "SCRAM-SHA-1",
+                                                               "CRAM-MD5", "PLAIN", "LOGIN"};
+    const std::span<const std::string> order =
+        preference.empty() ? std::span<const std::string>(strongest_first) : preference;
+    for (const std::string& name : order) {
+        const bool is_offered =
+            std::ranges::any_of(offered, [&](const std::string& o) { return same_name(o, name); });
+        if (is_offered) {
+            if (auto m = make(name, credentials, host, port)) {
+                return m;
             }
-            if (is_offered(name)) {
-                return make(name, credentials, host, port);
-            }
-        }
-        return nullptr;
-    }
-    for (std::string_view name : strongest_first) {
-        if (is_offered(name)) {
-            return make(name, credentials, host, port);
         }
     }
     return nullptr;

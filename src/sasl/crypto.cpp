@@ -2,6 +2,8 @@
 
 #include <missive/error.hpp>
 
+#include <climits>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -25,7 +27,22 @@ const EVP_MD* md_of(Digest d) {
 }
 
 const unsigned char* bytes(std::string_view s) {
-    return reinterpret_cast<const unsigned char*>(s.data());
+    // An empty view may hold a null pointer, which HMAC reads as "keep the previous key".
+    static const unsigned char none = 0;
+    return s.empty() ? &none : reinterpret_cast<const unsigned char*>(s.data());
+}
+
+int length(std::string_view s) {
+    if (s.size() > INT_MAX) {
+        throw Error(errc::invalid_input, "SASL: input too long for libcrypto");
+    }
+    return static_cast<int>(s.size());
+}
+
+void check(bool ok, const char* what) {
+    if (!ok) {
+        throw Error(errc::auth_failed, std::string("SASL: libcrypto failed to compute ") + what);
+    }
 }
 
 }  // namespace
@@ -33,31 +50,35 @@ const unsigned char* bytes(std::string_view s) {
 std::string hash(Digest d, std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned len = 0;
-    EVP_Digest(data.data(), data.size(), out.data(), &len, md_of(d), nullptr);
+    check(EVP_Digest(bytes(data), data.size(), out.data(), &len, md_of(d), nullptr) == 1,
+          "a digest");
     return {reinterpret_cast<const char*>(out.data()), len};
 }
 
 std::string hmac(Digest d, std::string_view key, std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned len = 0;
-    HMAC(md_of(d), key.data(), static_cast<int>(key.size()), bytes(data), data.size(), out.data(),
-         &len);
+    check(HMAC(md_of(d), bytes(key), length(key), bytes(data), data.size(), out.data(), &len) !=
+              nullptr,
+          "an HMAC");
     return {reinterpret_cast<const char*>(out.data()), len};
 }
 
 std::string pbkdf2(Digest d, std::string_view password, std::string_view salt,
                    unsigned iterations) {
     std::string out(static_cast<std::size_t>(EVP_MD_get_size(md_of(d))), '\0');
-    PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), bytes(salt),
-                      static_cast<int>(salt.size()), static_cast<int>(iterations), md_of(d),
-                      static_cast<int>(out.size()), reinterpret_cast<unsigned char*>(out.data()));
+    check(PKCS5_PBKDF2_HMAC(password.empty() ? "" : password.data(), length(password), bytes(salt),
+                            length(salt), static_cast<int>(iterations), md_of(d),
+                            static_cast<int>(out.size()),
+                            reinterpret_cast<unsigned char*>(out.data())) == 1,
+          "PBKDF2");
     return out;
 }
 
 std::string random_bytes(std::size_t n) {
     std::string out(n, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-        throw Error(errc::auth_failed, "no random bytes for a SASL nonce");
+        throw Error(errc::auth_failed, "SASL: no random bytes for a nonce");
     }
     return out;
 }
@@ -65,6 +86,7 @@ std::string random_bytes(std::size_t n) {
 std::string hex(std::string_view data) {
     static constexpr std::string_view digits = "0123456789abcdef";
     std::string out;
+    out.reserve(data.size() * 2);
     for (char c : data) {
         const auto u = static_cast<unsigned char>(c);
         out += digits[u >> 4U];
@@ -73,8 +95,16 @@ std::string hex(std::string_view data) {
     return out;
 }
 
+bool equal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && CRYPTO_memcmp(bytes(a), bytes(b), a.size()) == 0;
+}
+
 void fail(std::string_view mechanism, std::string_view what) {
     throw Error(errc::auth_failed, std::string(mechanism) + ": " + std::string(what));
+}
+
+void invalid(std::string_view mechanism, std::string_view what) {
+    throw Error(errc::invalid_input, std::string(mechanism) + ": " + std::string(what));
 }
 
 }  // namespace missive::sasl::detail

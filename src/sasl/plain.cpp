@@ -1,98 +1,46 @@
-#include <missive/sasl/mechanisms.hpp>
+#include <missive/sasl/plain.hpp>
 
 #include "sasl/crypto.hpp"
 
+#include <utility>
+
 namespace missive::sasl {
 
-namespace {
-
-class Plain final : public Mechanism {
-public:
-    explicit Plain(Credentials c)
-        : c_(std::move(c)) {}
-
-    [[nodiscard]] std::string name() const override { return "PLAIN"; }
-
-    std::optional<std::string> start() override {
-        // RFC 4616 2: [authzid] NUL authcid NUL passwd
-        std::string r = c_.authzid;
-        r += '\0';
-        r += c_.user;
-        r += '\0';
-        r += c_.password.reveal();
-        return r;
+Plain::Plain(Credentials credentials)
+    : credentials_(std::move(credentials)) {
+    // RFC 4616 2: the fields are separated by NUL, so none may hold one.
+    const auto has_nul = [](std::string_view s) { return s.find('\0') != std::string_view::npos; };
+    if (has_nul(credentials_.user) || has_nul(credentials_.password.reveal()) ||
+        has_nul(credentials_.authzid)) {
+        detail::invalid("PLAIN", "user, password and authzid must not contain NUL");
     }
+}
 
-    std::string step(std::string_view /*challenge*/) override {
-        detail::fail("PLAIN", "the server sent a challenge after the credentials");
-    }
+std::string Plain::name() const {
+    return "PLAIN";
+}
 
-private:
-    Credentials c_;
-};
+std::optional<std::string> Plain::start() {
+    started_ = true;
+    // RFC 4616 2: message = [authzid] UTF8NUL authcid UTF8NUL passwd
+    std::string r = credentials_.authzid;
+    r += '\0';
+    r += credentials_.user;
+    r += '\0';
+    r += credentials_.password.reveal();
+    return r;
+}
 
-class Login final : public Mechanism {
-public:
-    explicit Login(Credentials c)
-        : c_(std::move(c)) {}
+std::string Plain::step(std::string_view /*challenge*/) {
+    detail::fail("PLAIN", "the server sent a challenge after the credentials");
+}
 
-    [[nodiscard]] std::string name() const override { return "LOGIN"; }
-
-    std::optional<std::string> start() override { return std::nullopt; }
-
-    // The challenges say "Username:" and "Password:", in varying spellings: answer by order.
-    std::string step(std::string_view /*challenge*/) override {
-        switch (steps_++) {
-            case 0:
-                return c_.user;
-            case 1:
-                return std::string(c_.password.reveal());
-            default:
-                detail::fail("LOGIN", "the server asked for more than user and password");
-        }
-    }
-
-private:
-    Credentials c_;
-    int steps_ = 0;
-};
-
-class CramMd5 final : public Mechanism {
-public:
-    explicit CramMd5(Credentials c)
-        : c_(std::move(c)) {}
-
-    [[nodiscard]] std::string name() const override { return "CRAM-MD5"; }
-
-    std::optional<std::string> start() override { return std::nullopt; }
-
-    std::string step(std::string_view challenge) override {
-        if (done_) {
-            detail::fail("CRAM-MD5", "the server sent a second challenge");
-        }
-        done_ = true;
-        // RFC 2195 2: user SP hex(HMAC-MD5(password, challenge))
-        return c_.user + " " +
-               detail::hex(detail::hmac(detail::Digest::md5, c_.password.reveal(), challenge));
-    }
-
-private:
-    Credentials c_;
-    bool done_ = false;
-};
-
-}  // namespace
+bool Plain::verified() const {
+    return started_;
+}
 
 std::unique_ptr<Mechanism> make_plain(const Credentials& credentials) {
     return std::make_unique<Plain>(credentials);
-}
-
-std::unique_ptr<Mechanism> make_login(const Credentials& credentials) {
-    return std::make_unique<Login>(credentials);
-}
-
-std::unique_ptr<Mechanism> make_cram_md5(const Credentials& credentials) {
-    return std::make_unique<CramMd5>(credentials);
 }
 
 }  // namespace missive::sasl

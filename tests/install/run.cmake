@@ -36,4 +36,6 @@ endif()
 message(STATUS "pkg-config --cflags --libs missive: ${flags}")
 separate_arguments(flags UNIX_COMMAND "${flags}")
 run(${CXX} ${SOURCE_DIR}/tests/install/main.cpp ${flags} -o ${outside}/uses_missive_pc)
+# A shared libmissive is found at run time like any library outside the default path.
+set(ENV{LD_LIBRARY_PATH} ${stage}/${LIBDIR})
 run(${outside}/uses_missive_pc)

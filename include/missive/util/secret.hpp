@@ -1,26 +1,33 @@
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
 namespace missive {
 
 /**
- * A password or token. It cannot be printed or converted by accident: the only way to the bytes
- * is `reveal()`, and the memory is wiped when it is destroyed.
+ * A password or token. It cannot be printed or converted by accident: there is no `operator<<`
+ * (deleted, so that streaming one fails to compile) and no conversion to a string; the only way
+ * to the bytes is `reveal()`. Its memory is wiped (OPENSSL_cleanse) when it is destroyed,
+ * assigned over or moved from. Copies are independent and wiped in turn.
+ *
+ * What it cannot do: wipe copies the caller made before handing the string over, or memory a
+ * `std::string` gave back while growing.
  */
 class Secret {
 public:
     Secret() = default;
 
-    Secret(std::string value)  // NOLINT(google-explicit-constructor): `.password = "…"`
-        : value_(std::move(value)) {}
+    /** @param value the secret; implicit, so that `.password = "…"` works */
+    Secret(std::string value) noexcept;  // NOLINT(google-explicit-constructor)
 
+    /** @param value the secret, NUL-terminated */
     Secret(const char* value)  // NOLINT(google-explicit-constructor)
         : value_(value) {}
 
-    Secret(const Secret&) = default;
-    Secret& operator=(const Secret&) = default;
+    Secret(const Secret& other) = default;
+    Secret& operator=(const Secret& other);
     Secret(Secret&& other) noexcept;
     Secret& operator=(Secret&& other) noexcept;
     ~Secret();
@@ -30,6 +37,9 @@ public:
 
     /** @return true when there is no secret. */
     [[nodiscard]] bool empty() const { return value_.empty(); }
+
+    /** Not printable: reveal() it deliberately instead. */
+    friend std::ostream& operator<<(std::ostream& out, const Secret& secret) = delete;
 
 private:
     std::string value_;
