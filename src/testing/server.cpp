@@ -372,8 +372,12 @@ struct Server::Impl {
         }
 
         // Records what is readable without waiting.
+        // Reads what is already queued, at most 1 MiB: a client that keeps writing (a large
+        // message) must still meet the close, not be read to its end.
         void drain() {
-            while (receive(MSG_DONTWAIT)) {
+            constexpr std::size_t limit = 1 << 20;
+            const std::size_t start = buffer_.size();
+            while (buffer_.size() - start < limit && receive(MSG_DONTWAIT)) {
             }
         }
 
