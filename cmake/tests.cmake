@@ -20,6 +20,14 @@ add_test(NAME layering
   COMMAND python3 ${PROJECT_SOURCE_DIR}/cmake/layering.py ${PROJECT_SOURCE_DIR})
 set_tests_properties(layering PROPERTIES LABELS unit)
 
+# Python's base64, quopri and email decoders check the content transfer encoders.
+add_executable(missive_codec_dump tests/tools/codec_dump.cpp)
+target_link_libraries(missive_codec_dump PRIVATE missive missive_warnings)
+add_test(NAME codec_roundtrip_python
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/codec_roundtrip.py
+          $<TARGET_FILE:missive_codec_dump>)
+set_tests_properties(codec_roundtrip_python PROPERTIES LABELS unit TIMEOUT 120)
+
 # Integration tests against real servers that ctest fixtures start and stop.
 set(MISSIVE_IT_DIR ${CMAKE_BINARY_DIR}/integration)
 set(MISSIVE_IT_SCRIPTS ${PROJECT_SOURCE_DIR}/tests/integration/scripts)
