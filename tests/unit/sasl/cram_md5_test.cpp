@@ -1,6 +1,6 @@
 #include <missive/sasl/cram_md5.hpp>
 
-#include "unit/sasl/throws.hpp"
+#include "support/throws.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include <missive/sasl/login.hpp>
 
-#include "unit/sasl/throws.hpp"
+#include "support/throws.hpp"
 
 #include <gtest/gtest.h>
 

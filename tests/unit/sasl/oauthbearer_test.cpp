@@ -1,6 +1,6 @@
 #include <missive/sasl/oauthbearer.hpp>
 
-#include "unit/sasl/throws.hpp"
+#include "support/throws.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "sasl/text.hpp"
 
-#include "unit/sasl/throws.hpp"
+#include "support/throws.hpp"
 
 #include <gtest/gtest.h>
 
