@@ -48,6 +48,7 @@ public:
     void finish(std::string& out);
 
 private:
+    void encode_piece(std::string_view bytes, char*& w);
     void encode_span(std::string_view bytes, char*& w);
     void write_byte(unsigned char c, bool encoded, char*& w);
 
