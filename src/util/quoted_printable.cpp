@@ -123,7 +123,7 @@ void QuotedPrintableEncoder::encode_span(std::string_view bytes, char*& out) {
     while (i < n) {
         const unsigned char c = p[i];
         const Code& code = codes[c];
-        const auto width = static_cast<std::size_t>(code[3]);
+        const std::size_t width = static_cast<unsigned char>(code[3]);
         if (width != 0) {
             if (length == 0 || length + width > max_content) {
                 if (length != 0) {
@@ -138,7 +138,6 @@ void QuotedPrintableEncoder::encode_span(std::string_view bytes, char*& out) {
                     const std::string_view next = bytes.substr(i, mbox_from.size());
                     if (next.size() < mbox_from.size() && mbox_from.starts_with(next)) {
                         held_.assign(next);  // the next chunk decides (never with a space)
-                        i = bytes.size();
                         break;
                     }
                     write(c, next == mbox_from);
