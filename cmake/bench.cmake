@@ -6,6 +6,7 @@ foreach(src IN LISTS MISSIVE_BENCHES)
   get_filename_component(name ${src} NAME_WE)
   add_executable(${name} ${src})
   target_include_directories(${name} PRIVATE src)
+  # OpenSSL::Crypto by name: codec_bench calls OpenSSL itself (its base64 is the baseline).
   target_link_libraries(${name} PRIVATE missive::missive OpenSSL::Crypto benchmark::benchmark_main)
 endforeach()
 if(EXISTS ${PROJECT_SOURCE_DIR}/bench/throughput.cpp)
