@@ -47,8 +47,10 @@ constexpr std::size_t line_chars = 76;
 
 inline void encode_group(const unsigned char* in, char* out) {
     const std::uint32_t n = std::uint32_t{in[0]} << 16U | std::uint32_t{in[1]} << 8U | in[2];
-    std::memcpy(out, &pairs[(n >> 12U) * 2], 2);
-    std::memcpy(out + 2, &pairs[(n & 0xfffU) * 2], 2);
+    const std::size_t high = n >> 12U;
+    const std::size_t low = n & 0xfffU;
+    std::memcpy(out, &pairs[high * 2], 2);
+    std::memcpy(out + 2, &pairs[low * 2], 2);
 }
 
 // One full line, unrolled: 19 groups at compile-time offsets, then CRLF.

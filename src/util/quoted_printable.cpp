@@ -2,54 +2,54 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
+#include <cstring>
 
 namespace missive::util {
 
 namespace {
 
-// What the encoder does with each byte value (RFC 2045 6.7).
-enum ByteClass : std::uint8_t {
-    plain,    // 33..126 but '=': itself (rule 2)
-    special,  // '.' and 'F': themselves, except at the start of a line
-    escaped,  // =XX (rule 1)
-    space,    // SP, TAB: itself, but =XX before a line break or at the end (rule 3)
-    cr,       // text mode: a line break, alone or with the LF after it (rule 4)
-    lf,       // text mode: a line break
-};
+constexpr std::string_view hex_digits = "0123456789ABCDEF";
 
-constexpr std::array<std::uint8_t, 256> make_classes(bool text) {
-    std::array<std::uint8_t, 256> t{};
+// What each byte value becomes (RFC 2045 6.7): up to three characters, then their number in the
+// last slot, so that the hot loop stores all four at once and advances by the number. Zero, for
+// CR and LF in text mode, means a line break (rule 4). The loop itself makes the other cases:
+// '.' and 'F' at the start of a line, and SP and TAB before a line break (rule 3).
+using Code = std::array<char, 4>;
+
+constexpr std::array<Code, 256> make_codes(bool text) {
+    std::array<Code, 256> t{};
     for (std::size_t i = 0; i < t.size(); ++i) {
-        t[i] = i >= 33 && i <= 126 && i != '=' ? plain : escaped;
+        if ((i >= 33 && i <= 126 && i != '=') || i == ' ' || i == '\t') {
+            t[i] = {static_cast<char>(i), 0, 0, 1};  // rules 2 and 3
+        } else {
+            t[i] = {'=', hex_digits[i >> 4U], hex_digits[i & 15U], 3};  // rule 1
+        }
     }
-    t['.'] = special;
-    t['F'] = special;
-    t[' '] = space;
-    t['\t'] = space;
     if (text) {
-        t['\r'] = cr;
-        t['\n'] = lf;
+        t['\r'][3] = 0;
+        t['\n'][3] = 0;
     }
     return t;
 }
 
-constexpr std::array<std::uint8_t, 256> text_classes = make_classes(true);
-constexpr std::array<std::uint8_t, 256> binary_classes = make_classes(false);
-
-constexpr std::string_view hex_digits = "0123456789ABCDEF";
+constexpr std::array<Code, 256> text_codes = make_codes(true);
+constexpr std::array<Code, 256> binary_codes = make_codes(false);
 
 // Rule 5: at most 76 characters a line, so 75 before the '=' of a soft break.
 constexpr std::size_t max_content = 75;
 
 constexpr std::string_view mbox_from = "From ";
 
-// The most `encode` can write for n new bytes: n plus what was held back (at most 4 bytes of
+// encode() works in blocks of this many bytes: the space it reserves for one (zero-filled by
+// resize) stays in the L1 cache until the encoder writes it.
+constexpr std::size_t block_size = 4096;
+
+// The most encode_piece can write for n bytes: n plus what was held back (at most 4 bytes of
 // "From" or one space) are at most 3 characters each, with a 3-character soft break at least
-// every 73 characters, and one more at the start.
+// every 73 characters and one more at the start; then one byte for the hot loop's 4-byte store.
 constexpr std::size_t max_encoded(std::size_t n) {
     const std::size_t chars = 3 * (n + 5);
-    return chars + 3 * (chars / 73 + 2);
+    return chars + 3 * (chars / 73 + 2) + 1;
 }
 
 int hex_value(char c) {
@@ -89,11 +89,17 @@ void QuotedPrintableEncoder::write_byte(unsigned char c, bool encoded, char*& w)
 
 // The hot loop. It keeps the line length and the write position in locals: writes through a
 // char* may alias any member, which would make the compiler reload them after every byte.
+//
+// A SP or TAB is written as itself at once; if a line break follows, it is still the last
+// character written, and is taken back and written =20 or =09. Only a SP or TAB that ends the
+// span waits (pending_space_): the caller may take the output before the next call.
 void QuotedPrintableEncoder::encode_span(std::string_view bytes, char*& out) {
-    const auto& classes = text_ ? text_classes : binary_classes;
+    const auto& codes = text_ ? text_codes : binary_codes;
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    const std::size_t n = bytes.size();
+    const bool space_at_end = !bytes.empty() && (bytes.back() == ' ' || bytes.back() == '\t');
+    const std::size_t n = bytes.size() - (space_at_end ? 1 : 0);
     char* w = out;
+    char* const begin = w;
     std::size_t length = line_length_;
     const auto soft_break = [&] {
         w[0] = '=';
@@ -102,110 +108,77 @@ void QuotedPrintableEncoder::encode_span(std::string_view bytes, char*& out) {
         w += 3;
         length = 0;
     };
-    const auto escape = [&](unsigned char c) {
-        if (length + 3 > max_content) {
-            soft_break();
+    const auto write = [&](unsigned char c, bool encoded) {
+        const std::size_t width = encoded ? 3 : 1;
+        if (length + width > max_content) {
+            soft_break();  // rule 5, and never inside an =XX
         }
-        w[0] = '=';
+        w[0] = encoded ? '=' : static_cast<char>(c);
         w[1] = hex_digits[c >> 4U];
         w[2] = hex_digits[c & 15U];
-        w += 3;
-        length += 3;
-    };
-    const auto literal = [&](unsigned char c) {
-        if (length >= max_content) {
-            soft_break();
-        }
-        *w++ = static_cast<char>(c);
-        ++length;
-    };
-    const auto hard_break = [&] {
-        w[0] = '\r';
-        w[1] = '\n';
-        w += 2;
-        length = 0;
+        w += width;
+        length += width;
     };
     std::size_t i = 0;
     while (i < n) {
         const unsigned char c = p[i];
-        switch (classes[c]) {
-            case plain: {
-                // A run of plain bytes, as much of it as fits on the line.
-                if (length >= max_content) {
-                    soft_break();
+        const Code& code = codes[c];
+        const std::size_t width = static_cast<unsigned char>(code[3]);
+        if (width != 0) {
+            if (length == 0 || length + width > max_content) {
+                if (length != 0) {
+                    soft_break();  // rule 5, and never inside an =XX
                 }
-                const std::size_t end = std::min(n, i + (max_content - length));
-                const std::size_t begin = i;
-                do {
-                    *w++ = static_cast<char>(p[i]);
+                if (c == '.') {
+                    write(c, true);
                     ++i;
-                } while (i < end && classes[p[i]] == plain);
-                length += i - begin;
-                break;
-            }
-            case special:
-                if (length >= max_content) {
-                    soft_break();
+                    continue;
                 }
-                if (length == 0 && c == '.') {
-                    escape(c);
-                } else if (length == 0) {
+                if (c == 'F') {
                     const std::string_view next = bytes.substr(i, mbox_from.size());
                     if (next.size() < mbox_from.size() && mbox_from.starts_with(next)) {
-                        held_.assign(next);  // the next chunk decides
-                        i = n;
-                        continue;
+                        held_.assign(next);  // the next chunk decides (never with a space)
+                        break;
                     }
-                    if (next == mbox_from) {
-                        escape(c);
-                    } else {
-                        literal(c);
-                    }
-                } else {
-                    literal(c);
-                }
-                ++i;
-                break;
-            case escaped:
-                escape(c);
-                ++i;
-                break;
-            case space:
-                if (i + 1 == n) {
-                    pending_space_ = static_cast<char>(c);  // the next chunk decides
-                } else if (text_ && (p[i + 1] == '\r' || p[i + 1] == '\n')) {
-                    escape(c);
-                } else {
-                    literal(c);
-                }
-                ++i;
-                break;
-            case cr:
-                hard_break();
-                ++i;
-                if (i == n) {
-                    after_cr_ = true;  // an LF starting the next chunk belongs to this CR
-                } else if (p[i] == '\n') {
+                    write(c, next == mbox_from);
                     ++i;
+                    continue;
                 }
-                break;
-            default:  // lf
-                hard_break();
-                ++i;
-                break;
+            }
+            std::memcpy(w, code.data(), code.size());  // the 4th byte is overwritten next
+            w += width;
+            length += width;
+            ++i;
+            continue;
         }
+        // A line break (text mode).
+        if (length > 0 && w > begin && (w[-1] == ' ' || w[-1] == '\t')) {
+            const auto space = static_cast<unsigned char>(w[-1]);
+            --w;
+            --length;
+            write(space, true);  // rule 3
+        }
+        w[0] = '\r';
+        w[1] = '\n';
+        w += 2;
+        length = 0;
+        ++i;
+        if (c == '\r') {
+            if (i == bytes.size()) {
+                after_cr_ = true;  // an LF starting the next chunk belongs to this CR
+            } else if (i < n && p[i] == '\n') {
+                ++i;
+            }
+        }
+    }
+    if (space_at_end) {
+        pending_space_ = bytes.back();  // the next chunk decides
     }
     line_length_ = length;
     out = w;
 }
 
-void QuotedPrintableEncoder::encode(std::string_view bytes, std::string& out) {
-    if (bytes.empty()) {
-        return;
-    }
-    const std::size_t start = out.size();
-    out.resize(start + max_encoded(bytes.size()));
-    char* w = out.data() + start;
+void QuotedPrintableEncoder::encode_piece(std::string_view bytes, char*& w) {
     if (pending_space_ != 0) {
         const char next = bytes.front();
         write_byte(static_cast<unsigned char>(pending_space_),
@@ -222,7 +195,6 @@ void QuotedPrintableEncoder::encode(std::string_view bytes, std::string& out) {
         const std::string probe = held_ + std::string(bytes.substr(0, wanted));
         if (probe.size() < mbox_from.size() && mbox_from.starts_with(probe)) {
             held_ = probe;
-            out.resize(start);
             return;
         }
         write_byte('F', probe == mbox_from, w);
@@ -231,7 +203,18 @@ void QuotedPrintableEncoder::encode(std::string_view bytes, std::string& out) {
         encode_span(rest, w);
     }
     encode_span(bytes, w);
-    out.resize(static_cast<std::size_t>(w - out.data()));
+}
+
+void QuotedPrintableEncoder::encode(std::string_view bytes, std::string& out) {
+    while (!bytes.empty()) {
+        const std::string_view piece = bytes.substr(0, block_size);
+        bytes.remove_prefix(piece.size());
+        const std::size_t start = out.size();
+        out.resize(start + max_encoded(piece.size()));
+        char* w = out.data() + start;
+        encode_piece(piece, w);
+        out.resize(static_cast<std::size_t>(w - out.data()));
+    }
 }
 
 void QuotedPrintableEncoder::finish(std::string& out) {

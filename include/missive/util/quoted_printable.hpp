@@ -48,7 +48,8 @@ public:
     void finish(std::string& out);
 
 private:
-    void encode_span(std::string_view bytes, char*& w);
+    void encode_piece(std::string_view bytes, char*& w);
+    void encode_span(std::string_view bytes, char*& out);
     void write_byte(unsigned char c, bool encoded, char*& w);
 
     bool text_;
