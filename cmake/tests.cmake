@@ -9,6 +9,15 @@ target_link_libraries(missive_unit_tests PRIVATE missive missive_asio missive_wa
   GTest::gmock_main)
 gtest_discover_tests(missive_unit_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 
+# Python's email package decodes what mime writes: encoded words and display names, each line
+# at most 78 characters (an independent check of RFC 2047 and RFC 5322 3.4).
+add_executable(missive_header_dump tests/tools/header_dump.cpp)
+target_link_libraries(missive_header_dump PRIVATE missive missive_warnings)
+add_test(NAME mime_header_python
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/header_words.py
+          $<TARGET_FILE:missive_header_dump>)
+set_tests_properties(mime_header_python PROPERTIES LABELS unit)
+
 # Hostile and broken servers.
 file(GLOB MISSIVE_ADVERSARIAL_TESTS CONFIGURE_DEPENDS tests/adversarial/*_test.cpp)
 add_executable(missive_adversarial_tests ${MISSIVE_ADVERSARIAL_TESTS})
