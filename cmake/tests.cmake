@@ -87,3 +87,12 @@ if(MISSIVE_CLANG_FORMAT)
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(clang_format PROPERTIES LABELS lint)
 endif()
+
+# MIME output read back by an independent parser: Python's email package.
+add_executable(missive_mime_samples tests/tools/mime_samples.cpp)
+target_link_libraries(missive_mime_samples PRIVATE missive missive_warnings)
+add_test(NAME mime_roundtrip_python
+  COMMAND sh -c "rm -rf \"$1\" && \"$0\" \"$1\" && python3 \"$2\" \"$1\""
+          $<TARGET_FILE:missive_mime_samples> ${CMAKE_BINARY_DIR}/mime_samples
+          ${PROJECT_SOURCE_DIR}/tests/integration/check/mime_roundtrip.py)
+set_tests_properties(mime_roundtrip_python PROPERTIES LABELS unit)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <missive/client/options.hpp>
+#include <missive/mime/message.hpp>
 #include <missive/smtp/envelope.hpp>
 #include <missive/smtp/result.hpp>
 
@@ -20,5 +21,12 @@ namespace missive {
  */
 [[nodiscard]] smtp::SendResult send(std::string_view server, const smtp::Envelope& envelope,
                                     std::string_view message, const client::Options& options = {});
+
+/**
+ * Sends a message built with `mime` in one call; the envelope comes from its headers (see
+ * client::Client::send(const mime::Message&)).
+ */
+[[nodiscard]] smtp::SendResult send(std::string_view server, const mime::Message& message,
+                                    const client::Options& options = {});
 
 }  // namespace missive

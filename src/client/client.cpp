@@ -1,4 +1,6 @@
 #include <missive/client/client.hpp>
+#include <missive/mime/address.hpp>
+#include <missive/mime/serializer.hpp>
 #include <missive/net/blocking_stream.hpp>
 #include <missive/net/proxy.hpp>
 #include <missive/sasl/mechanisms.hpp>
@@ -7,6 +9,7 @@
 
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <istream>
 #include <utility>
 
@@ -474,6 +477,67 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, std::istream& mess
         }
         return {piece.data(), got};
     });
+}
+
+smtp::SendResult Client::send(const mime::Message& message) {
+    const bool smtputf8 = message.needs_smtputf8();
+    smtp::Envelope envelope;
+    const std::optional<mime::Mailbox> sender = message.sender();
+    if (!sender) {
+        throw Error(errc::invalid_input,
+                    "the message has no From (or Sender) to take the envelope sender from");
+    }
+    envelope.from = mime::envelope_address(*sender, smtputf8);
+    for (const mime::Mailbox& m : message.recipients()) {
+        envelope.to.emplace_back(mime::envelope_address(m, smtputf8));
+    }
+    if (envelope.to.empty()) {
+        throw Error(errc::invalid_input, "the message has no recipient in To, Cc or Bcc");
+    }
+    return send(envelope, message);
+}
+
+smtp::SendResult Client::send(const smtp::Envelope& envelope, const mime::Message& message) {
+    Impl& m = *impl_;
+    m.ensure_hello();
+    const smtp::Capabilities& caps = m.session.capabilities();
+    const bool utf8 = message.needs_smtputf8();
+    if (utf8 && !caps.smtputf8()) {
+        throw Error(errc::invalid_input,
+                    "the message has an address with a non-ASCII local part, and the server "
+                    "does not offer SMTPUTF8 (RFC 6531)");
+    }
+    std::string domain;
+    if (const auto sender = message.sender()) {
+        const auto at = sender->address.rfind('@');
+        if (at != std::string::npos) {
+            domain = mime::to_ascii_domain(sender->address.substr(at + 1));
+        }
+    }
+    mime::Serializer writer(message, {.allow_8bit = caps.eight_bit_mime(),
+                                      .allow_utf8 = utf8,
+                                      .date = std::chrono::system_clock::now(),
+                                      .message_id = mime::make_message_id(domain)});
+    smtp::Envelope env = envelope;
+    if (writer.uses_8bit() && env.params.body == smtp::BodyType::unspecified) {
+        env.params.body = smtp::BodyType::eight_bit_mime;
+    }
+    env.params.smtputf8 = env.params.smtputf8 || utf8;
+    m.session.send(env);
+    m.begin_data();
+    try {
+        return m.stream_body([&] { return writer.next(); });
+    } catch (const Error& e) {
+        if (e.kind() == errc::invalid_input && m.session.want() == smtp::Want::body) {
+            // The message cannot be finished (a file went away): the only way to take back
+            // the data sent so far is to drop the connection (RFC 5321 has no abort of DATA).
+            m.close();
+            throw Error(errc::invalid_input, std::string(e.what()) +
+                                                 "; the connection was closed so that the "
+                                                 "partial message is not delivered");
+        }
+        throw;
+    }
 }
 
 smtp::Reply Client::mail(std::string_view from, const smtp::MailParams& params) {

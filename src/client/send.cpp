@@ -59,10 +59,10 @@ HostPort split_server(std::string_view server) {
     return hp;
 }
 
-}  // namespace
-
-smtp::SendResult send(std::string_view server, const smtp::Envelope& envelope,
-                      std::string_view message, const client::Options& options) {
+// Connects to `server`, sends with `send_with`, says QUIT.
+template <typename Send>
+smtp::SendResult send_to(std::string_view server, const client::Options& options,
+                         Send&& send_with) {
     client::Client c(options);
     if (server.find("://") != std::string_view::npos) {
         c.connect(net::Url::parse(server));
@@ -70,13 +70,25 @@ smtp::SendResult send(std::string_view server, const smtp::Envelope& envelope,
         const HostPort hp = split_server(server);
         c.connect(hp.host, hp.port);
     }
-    smtp::SendResult result = c.send(envelope, message);
+    smtp::SendResult result = send_with(c);
     try {
         c.quit();
     } catch (const Error&) {
         // The message is accepted; a QUIT that goes wrong changes nothing about it.
     }
     return result;
+}
+
+}  // namespace
+
+smtp::SendResult send(std::string_view server, const smtp::Envelope& envelope,
+                      std::string_view message, const client::Options& options) {
+    return send_to(server, options, [&](client::Client& c) { return c.send(envelope, message); });
+}
+
+smtp::SendResult send(std::string_view server, const mime::Message& message,
+                      const client::Options& options) {
+    return send_to(server, options, [&](client::Client& c) { return c.send(message); });
 }
 
 }  // namespace missive

@@ -1,6 +1,8 @@
 // Integration tests against real Postfix (smtpd) and smtp-sink, started on loopback ports by
 // tests/integration/scripts/ through ctest fixtures. Messages are checked where the server put
 // them, and by Python's email package (tests/integration/check/parse_message.py).
+#include <missive/mime/builder.hpp>
+#include <missive/mime/serializer.hpp>
 #include <missive/missive.hpp>
 
 #include "support.hpp"
@@ -256,3 +258,53 @@ TEST(Postfix, OneCallSend) {
     EXPECT_TRUE(r.all_accepted());
     EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR") + "/mail", token, 1).size(), 1U);
 }
+
+// A message built with mime::Builder goes through Postfix and arrives as it was built: Python's
+// email package reads the delivered copy and the serializer's own output alike.
+class PostfixMime : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(PostfixMime, BuiltMessageArrivesIntact) {
+    const std::uint16_t port = port_of(GetParam());
+    REQUIRE_SERVER(port);
+    const std::string token = unique_token();
+    const fs::path dir = fs::path(setting("MISSIVE_TEST_DIR")) / ("mime-" + token);
+    fs::create_directories(dir);
+    std::string binary(300 * 1024, '\0');
+    std::mt19937 gen(5);
+    for (char& ch : binary) {
+        ch = static_cast<char>(gen() & 0xFF);
+    }
+    std::ofstream(dir / "data.bin", std::ios::binary) << binary;
+    const auto message =
+        missive::mime::Builder()
+            .from("Ålice Ünger <alice@example.org>")
+            .to("Bob 🐝 <bob@example.com>")
+            .bcc("carol@example.com")
+            .subject("Grüße, 日本語, مرحبا, 🎉 " + token)
+            .header("X-Token", token)
+            .text("Hallo Bob,\nschöne Grüße.\n.a line with a dot\n")
+            .html("<p>Hallo <img src=\"cid:pic\"></p>")
+            .inline_data(binary.substr(0, 1000), "pic", "image/png")
+            .attach_file(dir / "data.bin", {.filename = "Jahresübersicht 2026.bin"})
+            .build();
+    Client c(options());
+    c.connect("127.0.0.1", port);
+    const auto r = c.send(message);
+    c.quit();
+    ASSERT_EQ(r.recipients.size(), 2U);
+    EXPECT_TRUE(r.all_accepted());
+    const auto files = find_delivered(setting("MISSIVE_TEST_DIR") + "/mail", token, 2);
+    ASSERT_EQ(files.size(), 2U);  // bob and carol (the Bcc)
+    for (const auto& f : files) {
+        EXPECT_EQ(read_file(f).find("\nBcc:"), std::string::npos) << "Bcc leaked";
+    }
+    std::ofstream(dir / "sent.eml", std::ios::binary) << missive::mime::to_string(message);
+    const std::string cmd = "python3 '" + std::string(MISSIVE_SOURCE_DIR) +
+                            "/tests/integration/check/mime_same.py' '" + files[0].string() + "' '" +
+                            (dir / "sent.eml").string() + "'";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;  // NOLINT(concurrency-mt-unsafe)
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, PostfixMime,
+                         ::testing::Values("MISSIVE_TEST_POSTFIX_PORT",
+                                           "MISSIVE_TEST_POSTFIX_PLAIN_PORT"));

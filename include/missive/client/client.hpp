@@ -2,6 +2,7 @@
 
 #include <missive/client/options.hpp>
 #include <missive/error.hpp>
+#include <missive/mime/message.hpp>
 #include <missive/net/url.hpp>
 #include <missive/smtp/capabilities.hpp>
 #include <missive/smtp/envelope.hpp>
@@ -107,6 +108,22 @@ public:
 
     /** As above, reading the message from `message` in pieces (bounded memory). */
     [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope, std::istream& message);
+
+    /**
+     * Sends a message built with `mime`, written as it goes out (file attachments are read in
+     * pieces: memory does not grow with them). The envelope comes from the message: the sender
+     * from Sender or From, the recipients from To, Cc and Bcc (Bcc is written nowhere). Text
+     * goes as 8bit when the server offers 8BITMIME (with BODY=8BITMIME), encoded otherwise;
+     * Date and Message-ID are added when the message has none.
+     * @throws Error errc::invalid_input when the message has no sender or no recipient, cannot
+     * be written (see mime::Serializer), or has a non-ASCII address and the server does not
+     * offer SMTPUTF8; and as send(envelope, message)
+     */
+    [[nodiscard]] smtp::SendResult send(const mime::Message& message);
+
+    /** As above with an envelope of the caller's, independent of the message's headers. */
+    [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope,
+                                        const mime::Message& message);
 
     /**
      * AUTH with `Options::credentials` (connect() does this by itself when they are set).

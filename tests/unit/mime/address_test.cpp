@@ -1,6 +1,6 @@
 #include <missive/mime/address.hpp>
 
-#include "unit/sasl/throws.hpp"
+#include "support/throws.hpp"
 
 #include <gtest/gtest.h>
 
