@@ -245,11 +245,12 @@ std::string encode_words(std::string_view text, WordContext context, bool raw_ut
         any = any || flagged[i];
         irregular = irregular || words[i].empty();
     }
-    if (!any) {
+    const bool whole = context == WordContext::phrase && irregular;
+    if (!any && !whole) {
         return std::string(text);
     }
     std::string out;
-    if (context == WordContext::phrase && irregular) {
+    if (whole) {
         // A phrase keeps no spacing of its own (RFC 5322 3.2.5): only inside encoded text do
         // leading, trailing and repeated spaces survive.
         encode_run(out, text, context);

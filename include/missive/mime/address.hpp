@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -23,7 +24,7 @@ struct Group {
 using Address = std::variant<Mailbox, Group>;
 
 /** The longest input the parsers accept, against hostile input. */
-inline constexpr std::size_t max_address_input = 64 * 1024;
+inline constexpr std::size_t max_address_input = std::size_t{64} * 1024;
 
 /** How deeply comments may nest in parser input, against hostile input. */
 inline constexpr int max_comment_nesting = 100;

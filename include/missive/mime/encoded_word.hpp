@@ -20,8 +20,8 @@ enum class WordContext {
  * would take for an encoded word) and, for `phrase`, is an atom, and for `comment`, holds no
  * `(`, `)` or `\`. Every other word is encoded, together with the neighbouring words that are
  * encoded too and the spaces between them, because a reader drops the white space between two
- * encoded words (RFC 2047 6.2). In `phrase`, when such text has leading, trailing or repeated
- * spaces, which a phrase does not keep, the whole text is encoded.
+ * encoded words (RFC 2047 6.2). In `phrase`, text with leading, trailing or repeated spaces,
+ * which a phrase does not keep (RFC 5322 3.2.5), is encoded whole.
  *
  * Encoded words are `=?UTF-8?B?…?=` or `=?UTF-8?Q?…?=`, whichever is shorter; each is at most
  * 75 characters (RFC 2047 2) and ends on a character boundary: never inside a UTF-8 sequence,

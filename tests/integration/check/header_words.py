@@ -34,6 +34,7 @@ SAMPLES = [
     "👩‍👩‍👧‍👦 family 🇯🇵🇫🇷 flags 👍🏽 skin tones",
     "mixed ASCII and 日本 words  with  several   spaces and Grüße",
     "Grüße aus München  und   schöne Grüße",
+    "日本  中国   😀 Ä",
     "e\u0301\u0302 combining a\u030a marks o\u0308",
     "a" * 300,
     "short " + "b" * 300 + " words " + "ü" * 100,

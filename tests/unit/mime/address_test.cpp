@@ -396,6 +396,9 @@ TEST(AddressFormat, FormatThenParseGivesTheSameList) {
         {Mailbox{"=?UTF-8?Q?x?=", "q@x"}, Mailbox{std::string(300, 'w'), "l@x"}},
         {Mailbox{"back\\slash (paren) \"quote\"", "\"odd local\"@x"}},
         {Mailbox{"a..b", "a..b@x"}, Mailbox{"a\tb", "t@[192.0.2.1]"}},
+        // Found by encoded_word_fuzz: atoms in raw UTF-8 with a double space, the last word too
+        // long to quote (77 + 1), must become encoded words.
+        {Mailbox{"日本語 anj 😀  é=" + std::string(65, '8') + "?q-1252?", "x@y"}},
     };
     for (const auto& l : lists) {
         for (const bool utf8 : {false, true}) {

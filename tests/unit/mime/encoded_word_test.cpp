@@ -66,9 +66,9 @@ const std::vector<std::string> samples = {
     "日本語のテキスト、とても長い件名です。これは折り返しのテストのために十分な長さが必要です。"
     "もう少し続けましょう。",
     "مرحبا بالعالم، هذا نص عربي طويل لاختبار الترميز",
-    "😀😃😄😁😆😅😂🤣🥲☺️😊😇🙂🙃😉😌😍🥰😘😗😙😚😋😛😝😜🤪🤨🧐🤓😎🥸"
-    "🤩"
-    "🥳",
+    "😀😃😄😁😆😅😂🤣🥲☺️😊"
+    "😇🙂🙃😉😌😍🥰😘😗😙😚"
+    "😋😛😝😜🤪🤨🧐🤓😎🥸🤩🥳",
     "👩‍👩‍👧‍👦 family 🇯🇵🇫🇷 flags 👍🏽 skin",
     "e\xCC\x81\xCC\x82\xCC\x83 combining a\xCC\x8A",
     "Grüße aus München, schöne  Grüße   und mehr",
@@ -238,6 +238,9 @@ TEST(EncodedWordEncode, PhraseKeepsAtomsPlain) {
 TEST(EncodedWordEncode, PhraseWithIrregularSpacesIsEncodedWhole) {
     const std::string encoded = encode_header_text("Jörg  Smith", WordContext::phrase);
     EXPECT_EQ(encoded, "=?UTF-8?Q?J=C3=B6rg__Smith?=");
+    EXPECT_EQ(encode_header_text("a  b", WordContext::phrase), "=?UTF-8?Q?a__b?=");
+    EXPECT_EQ(encode_header_text(" a", WordContext::phrase), "=?UTF-8?Q?_a?=");
+    EXPECT_EQ(encode_header_text("", WordContext::phrase), "");
 }
 
 TEST(EncodedWordEncode, CommentEncodesParenthesesAndBackslash) {
