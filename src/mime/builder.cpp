@@ -134,7 +134,7 @@ Builder& Builder::html(std::string body) {
     return *this;
 }
 
-Builder& Builder::attach(std::string data, std::string filename, std::string content_type) {
+Builder& Builder::attach(std::string data, std::string filename, std::string_view content_type) {
     Part p = Part::bytes(std::move(data), type_for(content_type, filename));
     p.disposition = "attachment";
     p.filename = std::move(filename);
@@ -152,7 +152,8 @@ Builder& Builder::attach_file(const std::filesystem::path& path, AttachmentOptio
     return *this;
 }
 
-Builder& Builder::inline_data(std::string data, std::string content_id, std::string content_type) {
+Builder& Builder::inline_data(std::string data, std::string content_id,
+                              std::string_view content_type) {
     Part p = Part::bytes(std::move(data), MediaType::parse(content_type));
     p.disposition = "inline";
     check_header("Content-ID", content_id);
@@ -162,7 +163,7 @@ Builder& Builder::inline_data(std::string data, std::string content_id, std::str
 }
 
 Builder& Builder::inline_file(const std::filesystem::path& path, std::string content_id,
-                              std::string content_type) {
+                              std::string_view content_type) {
     const std::string name = path.filename().string();
     Part p = Part::file(path, type_for(content_type, name));
     p.disposition = "inline";

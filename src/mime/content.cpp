@@ -4,7 +4,7 @@
 #include <missive/util/base64.hpp>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 namespace missive::mime::detail {
 
@@ -79,8 +79,8 @@ ContentSource::ContentSource(const Part& part)
     const auto& path = std::get<FileContent>(part.content).path;
     file_.emplace(path, std::ios::binary);
     if (!*file_) {
-        throw Error(errc::invalid_input,
-                    "attachment '" + path.string() + "' cannot be opened: " + std::strerror(errno));
+        throw Error(errc::invalid_input, "attachment '" + path.string() + "' cannot be opened: " +
+                                             std::generic_category().message(errno));
     }
 }
 
@@ -94,9 +94,9 @@ bool ContentSource::read(std::string& chunk, std::size_t n) {
     file_->read(chunk.data(), static_cast<std::streamsize>(n));
     chunk.resize(static_cast<std::size_t>(file_->gcount()));
     if (chunk.empty() && file_->bad()) {
-        throw Error(errc::invalid_input, "attachment '" +
-                                             std::get<FileContent>(part_->content).path.string() +
-                                             "' could not be read: " + std::strerror(errno));
+        throw Error(errc::invalid_input,
+                    "attachment '" + std::get<FileContent>(part_->content).path.string() +
+                        "' could not be read: " + std::generic_category().message(errno));
     }
     return !chunk.empty();
 }

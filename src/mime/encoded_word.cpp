@@ -160,13 +160,15 @@ std::vector<std::size_t> cluster_ends(std::string_view s) {
 
 // Writes `run` (valid UTF-8) as encoded words separated by single spaces, each as long as fits
 // and ending at a cluster end when it can, else at a code point boundary.
-void encode_run(std::string& out, std::string_view run, WordContext context) {
+// `first_text` bounds the encoded text of the run's first word (the rest get max_encoded_text).
+void encode_run(std::string& out, std::string_view run, WordContext context,
+                std::size_t first_text = max_encoded_text) {
     std::size_t start = 0;  // of the pending word
     std::size_t end = 0;
     std::size_t q_length = 0;
     bool first = true;
-    auto fits = [](std::size_t bytes, std::size_t q) {
-        return std::min(b_length(bytes), q) <= max_encoded_text;
+    auto fits = [&](std::size_t bytes, std::size_t q) {
+        return std::min(b_length(bytes), q) <= (first ? first_text : max_encoded_text);
     };
     auto emit = [&] {
         if (end == start) {
@@ -235,7 +237,15 @@ bool needs_encoding(std::string_view word, WordContext context, bool raw_utf8) {
 }
 
 // encode_header_text on checked input.
-std::string encode_words(std::string_view text, WordContext context, bool raw_utf8) {
+std::string encode_words(std::string_view text, WordContext context, bool raw_utf8,
+                         std::size_t first_word = max_encoded_word) {
+    // The first encoded word is shortened to fit the room left on the first line, down to a
+    // useful minimum (below that the caller folds after the field name instead).
+    constexpr std::size_t min_text = 12;
+    const std::size_t overhead = b_prefix.size() + ew_suffix.size();
+    const std::size_t first_text = first_word >= overhead + min_text
+                                       ? std::min(first_word - overhead, max_encoded_text)
+                                       : max_encoded_text;
     const std::vector<std::string_view> words = split_spaces(text);
     std::vector<bool> flagged(words.size());
     bool any = false;
@@ -253,7 +263,7 @@ std::string encode_words(std::string_view text, WordContext context, bool raw_ut
     if (whole) {
         // A phrase keeps no spacing of its own (RFC 5322 3.2.5): only inside encoded text do
         // leading, trailing and repeated spaces survive.
-        encode_run(out, text, context);
+        encode_run(out, text, context, first_text);
         return out;
     }
     auto offset = [&](std::string_view w) {
@@ -277,8 +287,8 @@ std::string encode_words(std::string_view text, WordContext context, bool raw_ut
             }
         }
         const std::size_t from = offset(words[i]);
-        encode_run(out, text.substr(from, offset(words[last]) + words[last].size() - from),
-                   context);
+        encode_run(out, text.substr(from, offset(words[last]) + words[last].size() - from), context,
+                   out.empty() ? first_text : max_encoded_text);
         i = last + 1;
     }
     return out;
@@ -523,9 +533,9 @@ bool is_wsp(char c) {
 
 }  // namespace
 
-std::string encode_header_text(std::string_view utf8, WordContext context) {
+std::string encode_header_text(std::string_view utf8, WordContext context, std::size_t first_word) {
     check_text(utf8, "header text");
-    return encode_words(utf8, context, false);
+    return encode_words(utf8, context, false, first_word);
 }
 
 std::string format_phrase(std::string_view utf8, bool raw_utf8) {

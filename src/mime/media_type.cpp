@@ -195,7 +195,7 @@ MediaType guess_media_type(std::string_view filename) {
         return {};
     }
     const std::string extension = lowered(filename.substr(dot + 1));
-    const auto it =
+    const auto* const it =
         std::lower_bound(table.begin(), table.end(), extension,
                          [](const Entry& e, const std::string& x) { return e.extension < x; });
     if (it == table.end() || it->extension != extension) {

@@ -64,18 +64,18 @@ std::string format_parameters(const std::vector<std::pair<std::string, std::stri
     for (const auto& [name, value] : params) {
         if (!value.empty() && value.size() <= max_piece &&
             std::all_of(value.begin(), value.end(), is_token_char)) {
-            out += "; " + name + '=' + value;
+            out.append("; ").append(name).append("=").append(value);
         } else if (value.size() <= max_piece && is_printable_ascii(value)) {
-            out += "; " + name + '=' + quoted(value);
+            out.append("; ").append(name).append("=").append(quoted(value));
         } else {
             const std::vector<std::string> pieces = extended_pieces(value);
             if (pieces.size() == 1) {
-                out += "; " + name + "*=utf-8''" + pieces.front();
+                out.append("; ").append(name).append("*=utf-8''").append(pieces.front());
                 continue;
             }
             for (std::size_t i = 0; i < pieces.size(); ++i) {
-                out += "; " + name + '*' + std::to_string(i) + '*' + '=' +
-                       (i == 0 ? "utf-8''" : "") + pieces[i];
+                out.append("; ").append(name).append("*").append(std::to_string(i)).append("*=");
+                out.append(i == 0 ? "utf-8''" : "").append(pieces[i]);
             }
         }
     }

@@ -128,7 +128,11 @@ struct Serializer::Impl {
             }
             return value;
         }
-        return encode_header_text(value, WordContext::text);
+        // The first encoded word fits on the line after "Name: " (a fold right after the colon
+        // would be legal, but readers such as Python's keep the space it leaves).
+        const std::size_t room =
+            name.size() + 2 < detail::fold_width ? detail::fold_width - name.size() - 2 : 0;
+        return encode_header_text(value, WordContext::text, room);
     }
 
     std::string message_headers() const {
@@ -264,7 +268,7 @@ struct Serializer::Impl {
 
     std::string_view next() {
         out.clear();
-        constexpr std::size_t target = 64 * 1024;
+        constexpr std::size_t target = std::size_t{64} * 1024;
         while (out.size() < target && index < plan.size()) {
             const Segment& seg = plan[index];
             if (!literal_done) {
@@ -304,8 +308,8 @@ Serializer::Serializer(const Message& message, SerializeOptions options)
     : impl_(std::make_unique<Impl>(message, std::move(options))) {}
 
 Serializer::~Serializer() = default;
-Serializer::Serializer(Serializer&&) noexcept = default;
-Serializer& Serializer::operator=(Serializer&&) noexcept = default;
+Serializer::Serializer(Serializer&& other) noexcept = default;
+Serializer& Serializer::operator=(Serializer&& other) noexcept = default;
 
 std::string_view Serializer::next() {
     return impl_->next();

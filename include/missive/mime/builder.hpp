@@ -70,14 +70,14 @@ public:
     Builder& html(std::string body);
 
     /** An attachment from memory; the type is guessed from `filename` unless given. */
-    Builder& attach(std::string data, std::string filename, std::string content_type = {});
+    Builder& attach(std::string data, std::string filename, std::string_view content_type = {});
     /** An attachment read from a file as the message is sent (never held in memory). */
     Builder& attach_file(const std::filesystem::path& path, AttachmentOptions options = {});
     /** An inline part the HTML references as "cid:<content_id>", from memory. */
-    Builder& inline_data(std::string data, std::string content_id, std::string content_type);
+    Builder& inline_data(std::string data, std::string content_id, std::string_view content_type);
     /** An inline part from a file; the type is guessed from the name unless given. */
     Builder& inline_file(const std::filesystem::path& path, std::string content_id,
-                         std::string content_type = {});
+                         std::string_view content_type = {});
     /** Any part, added beside the attachments. */
     Builder& part(Part p);
 

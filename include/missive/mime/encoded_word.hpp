@@ -32,10 +32,14 @@ enum class WordContext {
  *
  * @param utf8 the text, UTF-8 without CR, LF or NUL
  * @param context where the result will stand
+ * @param first_word the longest the first encoded word may be when the result starts with one:
+ *        the room left on the line after "Name: ", so that the first line fits in 78 columns
+ *        (values below 24 are taken as 75: the caller then folds after the colon)
  * @return the header field body fragment, ASCII only
  * @throws Error errc::invalid_input when `utf8` is not valid UTF-8 or contains CR, LF or NUL
  */
-std::string encode_header_text(std::string_view utf8, WordContext context = WordContext::text);
+std::string encode_header_text(std::string_view utf8, WordContext context = WordContext::text,
+                               std::size_t first_word = 75);
 
 /**
  * Writes a display name as an RFC 5322 phrase: atoms when the name is atoms separated by single

@@ -30,7 +30,7 @@ struct RawField {
 class HeaderBlock {
 public:
     /** At most this many octets of header (a guard against input that is no message). */
-    static constexpr std::size_t max_size = 1024 * 1024;
+    static constexpr std::size_t max_size = std::size_t{1024} * 1024;
 
     /**
      * Reads the header block at the start of `message`.

@@ -36,8 +36,8 @@ public:
     /** @throws Error errc::invalid_input naming the field, address, part or file at fault */
     explicit Serializer(const Message& message, SerializeOptions options = {});
     ~Serializer();
-    Serializer(Serializer&&) noexcept;
-    Serializer& operator=(Serializer&&) noexcept;
+    Serializer(Serializer&& other) noexcept;
+    Serializer& operator=(Serializer&& other) noexcept;
     Serializer(const Serializer&) = delete;
     Serializer& operator=(const Serializer&) = delete;
 

@@ -396,3 +396,12 @@ TEST(EncodedWordDecode, LenientBase64AndInvalidBytes) {
                                  "?="),
               "");
 }
+
+TEST(EncodedWordEncode, FirstWordFitsTheRoomGiven) {
+    const std::string text = "Привет, это длинная тема письма, которая должна быть свёрнута";
+    const std::string out = encode_header_text(text, WordContext::text, 69);
+    EXPECT_LE(out.find(' '), 69U) << out;
+    EXPECT_EQ(decode_header_text(out), text);
+    // Below the useful minimum the first word is as long as any other.
+    EXPECT_EQ(encode_header_text(text, WordContext::text, 10), encode_header_text(text));
+}
