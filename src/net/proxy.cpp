@@ -178,7 +178,6 @@ void http_connect(BlockingStream& s, const Proxy& p, std::string_view host, std:
 
 Proxy Proxy::parse(std::string_view url) {
     Proxy p;
-    std::string_view rest;
     if (url.rfind("socks5://", 0) == 0 || url.rfind("socks5h://", 0) == 0) {
         p.kind = Kind::socks5;
         p.port = 1080;
