@@ -3,6 +3,7 @@
 #include <missive/util/base64.hpp>
 
 #include "mime/utf8.hpp"
+#include "util/text.hpp"
 
 #include <iconv.h>
 
@@ -366,29 +367,19 @@ std::optional<std::string> decode_b(std::string_view text) {
     return out;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
-
 bool is_utf8_name(std::string_view charset) {
-    const std::string l = lower(charset);
+    const std::string l = util::ascii_lower(charset);
     return l == "utf-8" || l == "utf8";
 }
 
 bool is_ascii_name(std::string_view charset) {
-    const std::string l = lower(charset);
+    const std::string l = util::ascii_lower(charset);
     return l == "us-ascii" || l == "ascii";
 }
 
 // Names in use that glibc's iconv does not know, mapped to the superset mail readers use.
 std::string iconv_name(std::string_view charset) {
-    const std::string l = lower(charset);
+    const std::string l = util::ascii_lower(charset);
     if (l == "ks_c_5601-1987") {
         return "CP949";
     }
@@ -604,7 +595,7 @@ std::string decode_header_text(std::string_view value) {
     for (std::size_t i = 0; i < s.size();) {
         if (auto word = parse_encoded_word(s, i)) {
             flush_literal();
-            if (pending && lower(word->charset) != lower(charset)) {
+            if (pending && util::ascii_lower(word->charset) != util::ascii_lower(charset)) {
                 flush_words();
             }
             if (!pending) {

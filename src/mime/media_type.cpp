@@ -2,6 +2,8 @@
 #include <missive/mime/headers.hpp>
 #include <missive/mime/media_type.hpp>
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -13,13 +15,6 @@ namespace {
 bool is_token_char(char c) {
     constexpr std::string_view tspecials = "()<>@,;:\\\"/[]?=";
     return c > ' ' && c < 127 && tspecials.find(c) == std::string_view::npos;
-}
-
-std::string lowered(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-    return out;
 }
 
 struct Cursor {
@@ -62,12 +57,12 @@ MediaType MediaType::parse(std::string_view text) {
     Cursor in{text};
     MediaType m;
     in.skip_space();
-    m.type = lowered(in.token());
+    m.type = util::ascii_lower(in.token());
     if (m.type.empty() || !in.eat('/')) {
         bad(text, "expected type/subtype");
     }
     in.skip_space();
-    m.subtype = lowered(in.token());
+    m.subtype = util::ascii_lower(in.token());
     if (m.subtype.empty()) {
         bad(text, "expected a subtype after '/'");
     }
@@ -76,7 +71,7 @@ MediaType MediaType::parse(std::string_view text) {
         if (in.at == text.size()) {
             break;  // a trailing ';' is common and harmless
         }
-        std::string name = lowered(in.token());
+        std::string name = util::ascii_lower(in.token());
         if (name.empty() || !in.eat('=')) {
             bad(text, "expected name=value after ';'");
         }
@@ -194,7 +189,7 @@ MediaType guess_media_type(std::string_view filename) {
     if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) {
         return {};
     }
-    const std::string extension = lowered(filename.substr(dot + 1));
+    const std::string extension = util::ascii_lower(filename.substr(dot + 1));
     const auto* const it =
         std::lower_bound(table.begin(), table.end(), extension,
                          [](const Entry& e, const std::string& x) { return e.extension < x; });

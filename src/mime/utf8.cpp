@@ -89,24 +89,6 @@ char32_t next_code_point(std::string_view s, std::size_t& i) {
     return c;
 }
 
-void append_utf8(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0U | c >> 6U);
-        out += static_cast<char>(0x80U | (c & 0x3FU));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0U | c >> 12U);
-        out += static_cast<char>(0x80U | (c >> 6U & 0x3FU));
-        out += static_cast<char>(0x80U | (c & 0x3FU));
-    } else {
-        out += static_cast<char>(0xF0U | c >> 18U);
-        out += static_cast<char>(0x80U | (c >> 12U & 0x3FU));
-        out += static_cast<char>(0x80U | (c >> 6U & 0x3FU));
-        out += static_cast<char>(0x80U | (c & 0x3FU));
-    }
-}
-
 std::string excerpt(std::string_view s) {
     static constexpr std::size_t limit = 80;
     static constexpr std::string_view hex = "0123456789abcdef";

@@ -19,9 +19,6 @@ std::string sanitize_utf8(std::string_view s);
  */
 char32_t next_code_point(std::string_view s, std::size_t& i);
 
-/** Appends `c` to `out` in UTF-8. */
-void append_utf8(std::string& out, char32_t c);
-
 /** @return true for a byte of a non-ASCII UTF-8 sequence. */
 constexpr bool is_non_ascii(char c) {
     return static_cast<unsigned char>(c) >= 0x80;

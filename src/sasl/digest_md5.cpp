@@ -3,6 +3,7 @@
 
 #include "sasl/crypto.hpp"
 #include "sasl/text.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -18,16 +19,6 @@ using Directives = std::vector<std::pair<std::string, std::string>>;
 
 bool is_lws(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
 }
 
 // RFC 2831 7.1 (and RFC 2616 2.2): 1#( token "=" ( token | quoted-string ) ), with empty list
@@ -50,7 +41,7 @@ Directives parse(std::string_view s) {
         while (i < s.size() && token_char(s[i])) {
             ++i;
         }
-        std::string key = lower(s.substr(key_begin, i - key_begin));
+        std::string key = util::ascii_lower(s.substr(key_begin, i - key_begin));
         while (i < s.size() && is_lws(s[i])) {
             ++i;
         }
@@ -126,7 +117,7 @@ bool offers_auth(std::string_view qop) {
         while (!item.empty() && is_lws(item.back())) {
             item.remove_suffix(1);
         }
-        if (lower(item) == "auth") {
+        if (util::ascii_lower(item) == "auth") {
             return true;
         }
         qop = comma == std::string_view::npos ? std::string_view{} : qop.substr(comma + 1);
@@ -219,11 +210,11 @@ std::string DigestMd5::respond(std::string_view challenge) {
         detail::fail(mechanism, "the server does not offer qop=auth");
     }
     const auto algorithm = once(d, "algorithm");
-    if (!algorithm || lower(*algorithm) != "md5-sess") {
+    if (!algorithm || util::ascii_lower(*algorithm) != "md5-sess") {
         detail::fail(mechanism, "the challenge's algorithm is not md5-sess");
     }
     const auto charset = once(d, "charset");
-    if (charset && lower(*charset) != "utf-8") {
+    if (charset && util::ascii_lower(*charset) != "utf-8") {
         detail::fail(mechanism, "the challenge's charset is not utf-8");
     }
     const auto realms = all(d, "realm");

@@ -2,6 +2,8 @@
 
 #include <missive/error.hpp>
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -109,24 +111,6 @@ std::optional<std::vector<char32_t>> decode_utf8(std::string_view s) {
     return out;
 }
 
-void append_utf8(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0U | c >> 6U);
-        out += static_cast<char>(0x80U | (c & 0x3FU));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0U | c >> 12U);
-        out += static_cast<char>(0x80U | (c >> 6U & 0x3FU));
-        out += static_cast<char>(0x80U | (c & 0x3FU));
-    } else {
-        out += static_cast<char>(0xF0U | c >> 18U);
-        out += static_cast<char>(0x80U | (c >> 12U & 0x3FU));
-        out += static_cast<char>(0x80U | (c >> 6U & 0x3FU));
-        out += static_cast<char>(0x80U | (c & 0x3FU));
-    }
-}
-
 [[noreturn]] void refuse(std::string_view mechanism, std::string_view what, std::string_view why) {
     throw Error(errc::invalid_input, std::string(mechanism) + ": " + std::string(what) + " " +
                                          std::string(why) + " (SASLprep, RFC 4013)");
@@ -154,7 +138,7 @@ std::string saslprep(std::string_view text, std::string_view mechanism, std::str
         if (in(c, prohibited) || (c & 0xFFFEU) == 0xFFFEU) {  // C.4: U+xFFFE, U+xFFFF
             refuse(mechanism, what, "contains a prohibited character");
         }
-        append_utf8(out, c);
+        util::append_utf8(out, c);
     }
     return out;
 }
