@@ -41,6 +41,9 @@ set_tests_properties(codec_roundtrip_python PROPERTIES LABELS unit TIMEOUT 120)
 set(MISSIVE_IT_DIR ${CMAKE_BINARY_DIR}/integration)
 set(MISSIVE_IT_SCRIPTS ${PROJECT_SOURCE_DIR}/tests/integration/scripts)
 file(GLOB MISSIVE_INTEGRATION_TESTS CONFIGURE_DEPENDS tests/integration/*_test.cpp)
+if(NOT TARGET missive_cli)
+  list(FILTER MISSIVE_INTEGRATION_TESTS EXCLUDE REGEX "cli_test\\.cpp$")
+endif()
 add_executable(missive_integration_tests ${MISSIVE_INTEGRATION_TESTS})
 target_compile_definitions(missive_integration_tests PRIVATE
   MISSIVE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
@@ -96,3 +99,15 @@ add_test(NAME mime_roundtrip_python
           $<TARGET_FILE:missive_mime_samples> ${CMAKE_BINARY_DIR}/mime_samples
           ${PROJECT_SOURCE_DIR}/tests/integration/check/mime_roundtrip.py)
 set_tests_properties(mime_roundtrip_python PROPERTIES LABELS unit)
+
+# The missive binary end to end: tests/integration/cli_test.cpp runs it, and a real mail program
+# (bsd-mailx) uses it as its sendmail.
+if(TARGET missive_cli)
+  target_compile_definitions(missive_integration_tests PRIVATE
+    MISSIVE_CLI="$<TARGET_FILE:missive_cli>")
+  add_dependencies(missive_integration_tests missive_cli)
+  add_test(NAME sendmail_mailx
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/check/sendmail_mailx.sh
+            $<TARGET_FILE:missive_cli> ${MISSIVE_IT_DIR})
+  set_tests_properties(sendmail_mailx PROPERTIES FIXTURES_REQUIRED servers LABELS integration)
+endif()

@@ -17,6 +17,8 @@ packages=(
   microsocks tinyproxy                         # SOCKS5 and HTTP CONNECT proxies
   openssl                                      # the test CA and certificates
   swaks libauthen-sasl-perl                    # checking servers by hand (DIGEST-MD5 in swaks)
+  bsd-mailx                                    # a real program using missive as its sendmail
+  groff-base                                   # the man page check
 )
 missing=()
 for p in "${packages[@]}"; do

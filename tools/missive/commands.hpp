@@ -1,0 +1,19 @@
+#pragma once
+
+// The subcommands of the `missive` tool, one file each (send.cpp, sendmail.cpp).
+
+#include <CLI/CLI.hpp>
+
+namespace missive::cli {
+
+/** Adds `missive send`; when it runs, its callback stores the exit status in `status`. */
+void add_send(CLI::App& app, int& status);
+
+/**
+ * The sendmail interface (`missive sendmail …`, or the binary invoked as `sendmail`): parses
+ * sendmail's own option syntax (-t, -i, -oi, -f addr, -F name, -v, recipients), reads the
+ * message from stdin and sends it. @return the exit status (sysexits.h)
+ */
+int run_sendmail(int argc, char** argv);
+
+}  // namespace missive::cli

@@ -1,0 +1,163 @@
+// missive send: compose a message from flags, or send a ready one (--message FILE|-).
+#include <missive/error.hpp>
+#include <missive/mime/builder.hpp>
+
+#include "commands.hpp"
+#include "deliver.hpp"
+#include "exit_codes.hpp"
+#include "message_input.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace missive::cli {
+
+namespace {
+
+struct SendFlags {
+    TargetFlags target;
+    std::string from;
+    std::vector<std::string> to, cc, bcc, attach, inline_files, headers;
+    std::string subject, text, text_file, html_file, message;
+};
+
+std::string read_file(const std::string& path, const char* what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw Error(errc::invalid_input, std::string(what) + " '" + path + "' cannot be read");
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+int compose_and_send(const SendFlags& f, const Target& target) {
+    mime::Builder b;
+    const std::string& from = f.from.empty() ? target.default_from : f.from;
+    if (from.empty()) {
+        std::cerr << "missive: --from is required (or `from` in the account)\n";
+        return exit_usage;
+    }
+    if (f.to.empty() && f.cc.empty() && f.bcc.empty()) {
+        std::cerr << "missive: no recipient: give --to, --cc or --bcc\n";
+        return exit_usage;
+    }
+    b.from(from);
+    for (const auto& a : f.to) {
+        b.to(a);
+    }
+    for (const auto& a : f.cc) {
+        b.cc(a);
+    }
+    for (const auto& a : f.bcc) {
+        b.bcc(a);
+    }
+    b.subject(f.subject);
+    if (!f.text.empty() || !f.text_file.empty() || f.html_file.empty()) {
+        b.text(f.text_file.empty() ? f.text : read_file(f.text_file, "--text-file"));
+    }
+    if (!f.html_file.empty()) {
+        b.html(read_file(f.html_file, "--html-file"));
+    }
+    for (const auto& path : f.inline_files) {
+        b.inline_file(path, std::filesystem::path(path).filename().string());
+    }
+    for (const auto& path : f.attach) {
+        b.attach_file(path);
+    }
+    for (const auto& h : f.headers) {
+        const auto colon = h.find(':');
+        if (colon == std::string::npos || colon == 0) {
+            std::cerr << "missive: --header must be 'Name: value', not '" << h << "'\n";
+            return exit_usage;
+        }
+        std::string value = h.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        b.header(h.substr(0, colon), value);
+    }
+    return deliver(target, b.build());
+}
+
+int send_ready(const SendFlags& f, const Target& target) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (f.message != "-") {
+        file.open(f.message, std::ios::binary);
+        if (!file) {
+            std::cerr << "missive: --message '" << f.message << "' cannot be read\n";
+            return exit_no_input;
+        }
+        in = &file;
+    }
+    std::vector<std::string> recipients = f.to;
+    recipients.insert(recipients.end(), f.cc.begin(), f.cc.end());
+    recipients.insert(recipients.end(), f.bcc.begin(), f.bcc.end());
+    ReadyMessage ready =
+        read_ready_message(*in, recipients, f.from.empty() ? target.default_from : f.from);
+    return deliver_text(target, ready.header, *in, ready.envelope);
+}
+
+}  // namespace
+
+void add_send(CLI::App& app, int& status) {
+    auto flags = std::make_shared<SendFlags>();
+    CLI::App* cmd = app.add_subcommand(
+        "send",
+        "Send a message composed from flags, or a ready one (--message). With no server "
+        "configured (--server, --account, MISSIVE_SERVER or a default account) the message is "
+        "saved as a .eml file in the outbox instead.");
+    SendFlags& f = *flags;
+    cmd->add_option("--from", f.from, "Sender, e.g. 'Ada <ada@example.org>'");
+    cmd->add_option("--to", f.to, "Recipient (repeatable; a comma-separated list works too)");
+    cmd->add_option("--cc", f.cc, "Copy recipient (repeatable)");
+    cmd->add_option("--bcc", f.bcc, "Blind copy: envelope only, never in the headers (repeatable)");
+    cmd->add_option("--subject", f.subject, "Subject (any language)");
+    cmd->add_option("--text", f.text, "The text/plain body");
+    cmd->add_option("--text-file", f.text_file, "Read the text/plain body from FILE");
+    cmd->add_option("--html-file", f.html_file, "Read an HTML body from FILE");
+    cmd->add_option("--attach", f.attach, "Attach FILE, streamed from disk (repeatable)");
+    cmd->add_option("--inline", f.inline_files,
+                    "Inline FILE for the HTML, referenced as cid:<file name> (repeatable)");
+    cmd->add_option("--header", f.headers, "Extra header 'Name: value' (repeatable)");
+    cmd->add_option("--message", f.message,
+                    "Send a ready message from FILE or - (stdin); recipients from its To/Cc/Bcc "
+                    "unless --to/--cc/--bcc are given; Bcc is removed");
+    TargetFlags& t = f.target;
+    cmd->add_option("--server", t.server,
+                    "Server URL: smtp://, submission:// (587, STARTTLS), smtps:// (465), lmtp:// "
+                    "… or host:port");
+    cmd->add_option("--account", t.account, "Account from the config file");
+    cmd->add_option("--config", t.config,
+                    "Config file (default $XDG_CONFIG_HOME/missive/config.toml)");
+    cmd->add_option("--tls", t.tls, "opportunistic (default), required, always, implicit or none")
+        ->check(CLI::IsMember({"opportunistic", "required", "always", "implicit", "none"}));
+    cmd->add_option("--ca-file", t.ca_file, "Trust the CAs in FILE (PEM) instead of the system's");
+    cmd->add_option("--tls-peer", t.tls_peer, "Name the server's certificate must carry");
+    cmd->add_flag("--insecure", t.insecure, "Do not check the server's certificate (insecure)");
+    cmd->add_option("--user", t.user,
+                    "Log in as USER; password from MISSIVE_PASSWORD, "
+                    "--password-file or --password-command");
+    cmd->add_option("--password-file", t.password_file, "Read the password from FILE");
+    cmd->add_option("--password-command", t.password_command,
+                    "Run CMD (sh -c) and use the first line it prints as the password");
+    cmd->add_option("--timeout", t.timeout, "Seconds for each operation (connect, each reply)")
+        ->capture_default_str();
+    cmd->add_flag("--trace", t.trace, "Print the SMTP dialogue on stderr (credentials redacted)");
+    cmd->add_flag("--dry-run", t.dry_run, "Print the message that would be sent, send nothing");
+    cmd->add_flag("--json", t.json, "Print the outcome as one JSON object on stdout");
+    cmd->add_option("--outbox", t.outbox, "Folder for messages when no server is configured")
+        ->capture_default_str();
+    cmd->callback([flags, &status] {
+        try {
+            const Target target = make_target(flags->target, std::cerr);
+            status = flags->message.empty() ? compose_and_send(*flags, target)
+                                            : send_ready(*flags, target);
+        } catch (const Error& e) {
+            std::cerr << "missive: " << e.what() << '\n';
+            status = exit_code_for(e);
+        }
+    });
+}
+
+}  // namespace missive::cli
