@@ -111,3 +111,12 @@ if(TARGET missive_cli)
             $<TARGET_FILE:missive_cli> ${MISSIVE_IT_DIR})
   set_tests_properties(sendmail_mailx PROPERTIES FIXTURES_REQUIRED servers LABELS integration)
 endif()
+
+# The man page renders without a warning.
+find_program(MISSIVE_GROFF groff)
+if(MISSIVE_GROFF)
+  add_test(NAME man_page
+    COMMAND sh -c "out=$(\"$0\" -man -Tutf8 -ww \"$1\" 2>&1 >/dev/null); echo \"$out\"; [ -z \"$out\" ]"
+            ${MISSIVE_GROFF} ${PROJECT_SOURCE_DIR}/docs/missive.1)
+  set_tests_properties(man_page PROPERTIES LABELS unit)
+endif()

@@ -11,6 +11,7 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/missive/main.cpp)
   target_link_libraries(missive_cli PRIVATE missive::missive CLI11::CLI11
     tomlplusplus::tomlplusplus missive_warnings)
   install(TARGETS missive_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(FILES docs/missive.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 else()
   message(STATUS "missive: no tools/missive/main.cpp yet, the CLI is not built")
 endif()
