@@ -110,6 +110,11 @@ if(TARGET missive_cli)
     COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/check/sendmail_mailx.sh
             $<TARGET_FILE:missive_cli> ${MISSIVE_IT_DIR})
   set_tests_properties(sendmail_mailx PROPERTIES FIXTURES_REQUIRED servers LABELS integration)
+  # missive capture with smtplib and with missive send as clients, read back with Python's email.
+  add_test(NAME capture_e2e
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/capture_e2e.py
+            $<TARGET_FILE:missive_cli>)
+  set_tests_properties(capture_e2e PROPERTIES LABELS integration TIMEOUT 120)
 endif()
 
 # The man page renders without a warning.

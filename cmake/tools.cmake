@@ -8,7 +8,7 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/missive/main.cpp)
   add_executable(missive_cli ${MISSIVE_TOOL_SOURCES})
   set_target_properties(missive_cli PROPERTIES OUTPUT_NAME missive)
   target_include_directories(missive_cli PRIVATE tools/missive)
-  target_link_libraries(missive_cli PRIVATE missive::missive CLI11::CLI11
+  target_link_libraries(missive_cli PRIVATE missive::missive missive_asio CLI11::CLI11
     tomlplusplus::tomlplusplus missive_warnings)
   install(TARGETS missive_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   install(FILES docs/missive.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -246,7 +246,7 @@ TEST(Cli, DryRunPrintsTheMessageAndSendsNothing) {
 
 TEST(Cli, HelpForEverySubcommand) {
     const fs::path dir = scratch();
-    for (const char* sub : {"", "send ", "sendmail "}) {
+    for (const char* sub : {"", "send ", "sendmail ", "capture "}) {
         const Outcome r = run(dir, std::string(sub) + "--help");
         EXPECT_EQ(r.status, 0) << sub << r.err;
         EXPECT_GT(r.out.size(), 200U) << sub;

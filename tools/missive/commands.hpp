@@ -1,6 +1,6 @@
 #pragma once
 
-// The subcommands of the `missive` tool, one file each (send.cpp, sendmail.cpp).
+// The subcommands of the `missive` tool, one file each (send.cpp, sendmail.cpp, capture.cpp).
 
 #include <CLI/CLI.hpp>
 
@@ -8,6 +8,9 @@ namespace missive::cli {
 
 /** Adds `missive send`; when it runs, its callback stores the exit status in `status`. */
 void add_send(CLI::App& app, int& status);
+
+/** Adds `missive capture`; when it runs, its callback stores the exit status in `status`. */
+void add_capture(CLI::App& app, int& status);
 
 /**
  * The sendmail interface (`missive sendmail …`, or the binary invoked as `sendmail`): parses

@@ -1,5 +1,5 @@
-// missive: send mail from the command line (`send`) and be the `sendmail` of other programs.
-// See `missive --help` and missive(1).
+// missive: send mail from the command line (`send`), be the `sendmail` of other programs, or
+// catch mail during development (`capture`). See `missive --help` and missive(1).
 #include "commands.hpp"
 #include "exit_codes.hpp"
 
@@ -27,6 +27,7 @@ int main(int argc, char** argv) try {
     app.set_version_flag("--version", "missive 0.1");
     int status = missive::cli::exit_ok;
     missive::cli::add_send(app, status);
+    missive::cli::add_capture(app, status);
     app.add_subcommand("sendmail",
                        "The sendmail interface: -t -i -f -F -v, recipients, message "
                        "on stdin (see `missive sendmail --help`)")
