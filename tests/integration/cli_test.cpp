@@ -218,6 +218,12 @@ TEST(Cli, ExitStatusFollowsSysexits) {
         closed = gone.port();
     }
     EXPECT_EQ(run(dir, send_args(closed, "--timeout 5")).status, 75);
+    // A name that does not resolve: 68.
+    EXPECT_EQ(run(dir,
+                  "send --server smtp://nonexistent.invalid --timeout 5 --from a@example.org "
+                  "--to b@example.org --text x")
+                  .status,
+              68);
     // A bad address: 65. A header injection: 65. A bad flag: 64. Unknown account: 78.
     EXPECT_EQ(run(dir, "send --from 'not an address' --to bob@example.com").status, 65);
     EXPECT_EQ(run(dir,
@@ -337,4 +343,29 @@ TEST(Cli, AccountsFromTheConfigFile) {
     const Outcome s = run(dir, "send --to b@example.org --from a@example.org");
     EXPECT_EQ(s.status, 78);
     EXPECT_NE(s.err.find(config.string() + ":2:"), std::string::npos) << s.err;
+}
+
+TEST(CliDovecot, SubmissionWithPasswordFileAndCommand) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_DOVECOT_SUBMISSION_PORT");
+    REQUIRE_SERVER(port);
+    const fs::path dir = scratch();
+    std::ofstream(dir / "password") << "Secret-456\n";
+    const std::string server = "--server 'submission://127.0.0.1:" + std::to_string(port) +
+                               "?ca=" + setting("MISSIVE_TEST_CA_FILE") +
+                               "' --user bob@example.com";
+    const std::string token = unique_token();
+    const Outcome file = run(dir, "send " + server +
+                                      " --password-file password --from bob@example.com --to "
+                                      "carol@example.org --subject " +
+                                      token + " --text hi --trace");
+    EXPECT_EQ(file.status, 0) << file.err;
+    EXPECT_NE(file.err.find("AUTH "), std::string::npos) << "logged in: " << file.err;
+    EXPECT_EQ(file.err.find("Secret-456"), std::string::npos) << "no password in the trace";
+    EXPECT_EQ(find_delivered(setting("MISSIVE_TEST_DIR") + "/sink", token, 1).size(), 1U);
+    const Outcome wrong = run(dir, "send " + server +
+                                       " --password-command 'echo wrong' --from bob@example.com "
+                                       "--to carol@example.org --text hi");
+    EXPECT_EQ(wrong.status, 77) << wrong.err;
+    EXPECT_NE(wrong.err.find("submission://127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << wrong.err;
 }

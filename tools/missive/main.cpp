@@ -9,7 +9,9 @@
 #include <iostream>
 #include <string_view>
 
-int main(int argc, char** argv) try {
+namespace {
+
+int run(int argc, char** argv) {
     const std::string_view self = argc > 0 ? std::string_view(argv[0]) : "missive";
     const std::string_view base = self.substr(self.rfind('/') + 1);
     if (base == "sendmail") {
@@ -40,9 +42,16 @@ int main(int argc, char** argv) try {
         return code == 0 ? missive::cli::exit_ok : missive::cli::exit_usage;
     }
     return status;
+}
 
-} catch (const std::exception& e) {
-    // Every failure the subcommands expect is handled there; this is the last resort.
-    std::cerr << "missive: " << e.what() << '\n';
-    return missive::cli::exit_software;
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        // Every failure the subcommands expect is handled there; this is the last resort.
+        std::cerr << "missive: " << e.what() << '\n';
+        return missive::cli::exit_software;
+    }
 }
