@@ -1,5 +1,7 @@
 #include <missive/smtp/capabilities.hpp>
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -16,16 +18,6 @@ std::string upper(std::string_view s) {
     return out;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 template <typename T>
 std::optional<T> number(std::string_view s) {
     T value{};
@@ -39,7 +31,7 @@ std::optional<T> number(std::string_view s) {
 
 void add_mechanisms(std::vector<std::string>& list, std::string_view params) {
     while (!params.empty()) {
-        params = trim(params);
+        params = util::trim_blanks(params);
         const std::size_t space = params.find(' ');
         const std::string mech = upper(params.substr(0, space));
         if (!mech.empty() && std::find(list.begin(), list.end(), mech) == list.end()) {
@@ -56,17 +48,18 @@ Capabilities Capabilities::parse(const Reply& ehlo) {
     if (ehlo.lines.empty()) {
         return caps;
     }
-    const std::string_view first = trim(ehlo.lines.front());
+    const std::string_view first = util::trim_blanks(ehlo.lines.front());
     caps.domain_ = std::string(first.substr(0, first.find(' ')));
     for (std::size_t i = 1; i < ehlo.lines.size(); ++i) {
-        const std::string_view line = trim(ehlo.lines[i]);
+        const std::string_view line = util::trim_blanks(ehlo.lines[i]);
         if (line.empty()) {
             continue;  // smtp-sink ends its EHLO reply with an empty "250 " line
         }
         std::size_t split = line.find(' ');
         std::string keyword = upper(line.substr(0, split));
-        std::string_view params =
-            split == std::string_view::npos ? std::string_view{} : trim(line.substr(split));
+        std::string_view params = split == std::string_view::npos
+                                      ? std::string_view{}
+                                      : util::trim_blanks(line.substr(split));
         // The pre-RFC 2554 form "AUTH=LOGIN PLAIN" (old Outlook clients looked for it).
         if (keyword.rfind("AUTH=", 0) == 0) {
             add_mechanisms(caps.auth_, std::string_view(keyword).substr(5));
@@ -123,7 +116,7 @@ std::optional<std::uint64_t> Capabilities::limit(std::string_view key) const {
     // RFC 9422: LIMITS SP limit *(SP limit), limit = name "=" value.
     std::string_view params = it->second;
     while (!params.empty()) {
-        params = trim(params);
+        params = util::trim_blanks(params);
         const std::size_t space = params.find(' ');
         const std::string_view item = params.substr(0, space);
         const std::size_t eq = item.find('=');

@@ -11,24 +11,14 @@ namespace {
 
 constexpr std::size_t max_partial_data_line = std::size_t{64} * 1024;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 // "FROM:<a@b> SIZE=1" after MAIL: the path between the brackets, or nullopt.
 std::optional<std::string> path_after(std::string_view args, std::string_view keyword) {
-    args = trim(args);
+    args = util::trim_blanks(args);
     if (args.size() < keyword.size() ||
         util::ascii_lower(args.substr(0, keyword.size())) != util::ascii_lower(keyword)) {
         return std::nullopt;
     }
-    args = trim(args.substr(keyword.size()));
+    args = util::trim_blanks(args.substr(keyword.size()));
     if (args.empty() || args.front() != '<') {
         return std::nullopt;
     }
@@ -217,12 +207,12 @@ void ServerSession::command(std::string_view line) {
         verb_text.size() < line.size() ? line.substr(verb_text.size() + 1) : std::string_view{};
 
     if (verb == "ehlo" || verb == "helo") {
-        if (trim(args).empty()) {
+        if (util::trim_blanks(args).empty()) {
             reply("501 5.5.4 Syntax: " + std::string(verb == "ehlo" ? "EHLO" : "HELO") +
                   " hostname");
             return;
         }
-        helo_ = std::string(trim(args));
+        helo_ = std::string(util::trim_blanks(args));
         extended_ = verb == "ehlo";
         reset_transaction();
         if (!extended_) {
@@ -246,7 +236,7 @@ void ServerSession::command(std::string_view line) {
         if (!options_.tls_available || tls_) {
             reply(tls_ ? "503 5.5.1 Error: TLS already active"
                        : "502 5.5.1 Error: command not implemented");
-        } else if (!trim(args).empty()) {
+        } else if (!util::trim_blanks(args).empty()) {
             reply("501 5.5.4 Syntax: STARTTLS");
         } else {
             reply("220 2.0.0 Ready to start TLS");
@@ -254,11 +244,11 @@ void ServerSession::command(std::string_view line) {
             input_.clear();  // whatever came with STARTTLS is not trusted (CVE-2011-0411)
         }
     } else if (verb == "auth") {
-        const std::string_view rest = trim(args);
+        const std::string_view rest = util::trim_blanks(args);
         const std::string mechanism = util::ascii_lower(rest.substr(0, rest.find(' ')));
         const std::string_view initial = rest.find(' ') == std::string_view::npos
                                              ? std::string_view{}
-                                             : trim(rest.substr(rest.find(' ')));
+                                             : util::trim_blanks(rest.substr(rest.find(' ')));
         if (helo_.empty() || !extended_) {
             reply("503 5.5.1 Error: send EHLO first");
         } else if (!user_.empty()) {
@@ -330,12 +320,13 @@ void ServerSession::command(std::string_view line) {
             reply("354 End data with <CR><LF>.<CR><LF>");
         }
     } else if (verb == "bdat") {
-        const std::string_view rest = trim(args);
+        const std::string_view rest = util::trim_blanks(args);
         const std::string_view number = rest.substr(0, rest.find(' '));
         std::size_t n = 0;
         const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
-        const std::string_view tail =
-            number.size() < rest.size() ? trim(rest.substr(number.size())) : std::string_view{};
+        const std::string_view tail = number.size() < rest.size()
+                                          ? util::trim_blanks(rest.substr(number.size()))
+                                          : std::string_view{};
         if (ec != std::errc{} || ptr != number.data() + number.size() ||
             !(tail.empty() || util::ascii_lower(tail) == "last")) {
             reply("501 5.5.4 Syntax: BDAT size [LAST]");
