@@ -21,9 +21,9 @@ int run(int argc, char** argv) {
         return missive::cli::run_sendmail(argc - 1, argv + 1);
     }
     CLI::App app(
-        "missive: send e-mail over SMTP.\n"
+        "missive: send e-mail over SMTP, and catch it during development.\n"
         "Subcommands: send, sendmail (the sendmail interface, see `missive sendmail "
-        "--help`). Exit status per sysexits.h; see missive(1).",
+        "--help`), capture. Exit status per sysexits.h; see missive(1).",
         "missive");
     app.require_subcommand(1);
     app.set_version_flag("--version", "missive 0.1");
