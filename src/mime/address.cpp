@@ -624,6 +624,12 @@ std::string to_ascii_domain(std::string_view domain) {
     }
     std::string result(out);
     idn2_free(out);
+    // Normalisation can turn a character into ASCII punctuation (U+037E GREEK QUESTION MARK is
+    // canonically ';'), which libidn2 passes through: the result must still be a domain.
+    if (result.empty() || result.front() == '.' || result.back() == '.' ||
+        result.find("..") != std::string::npos || !is_dot_atom(result, false)) {
+        fail("domain", domain, "becomes \"" + result + "\" in IDNA, which is not a domain");
+    }
     return result;
 }
 
