@@ -5,12 +5,20 @@
 #include <missive/net/proxy.hpp>
 #include <missive/sasl/mechanisms.hpp>
 
+#include "util/text.hpp"
+
+#include <netdb.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <istream>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 namespace missive::client {
@@ -19,42 +27,150 @@ namespace {
 
 constexpr std::size_t read_size = std::size_t{16} * 1024;
 constexpr std::size_t piece_size = std::size_t{64} * 1024;
+// The most one write hands the stream: a server that stops reading is noticed within one
+// data_block_timeout, however large the message or the BDAT chunk.
+constexpr std::size_t write_slice = std::size_t{64} * 1024;
 
 std::string describe(std::chrono::milliseconds d) {
     return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " s"
                                  : std::to_string(d.count()) + " ms";
 }
 
-std::string default_local_name() {
-    std::array<char, 256> name{};
-    if (::gethostname(name.data(), name.size() - 1) == 0 && name[0] != '\0') {
-        return name.data();
+// RFC 5321 2.3.5: letters, digits and hyphens in labels separated by dots.
+bool is_domain(std::string_view name) {
+    if (name.empty() || name.size() > 253 || name.front() == '.' || name.back() == '.' ||
+        name.find("..") != std::string_view::npos) {
+        return false;
     }
-    return "localhost";
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.';
+    });
+}
+
+// This machine's fully qualified name, looked up once per process: the host name when it has a
+// dot, else the canonical name the resolver gives for it (/etc/hosts, usually). The lookup gets
+// two seconds; a resolver that hangs leaves it empty rather than holding every connection.
+// "" when there is none (the caller then uses an address literal, RFC 5321 4.1.4).
+const std::string& system_fqdn() {
+    static const std::string fqdn = [] {
+        std::array<char, 256> buf{};
+        if (::gethostname(buf.data(), buf.size() - 1) != 0 || buf[0] == '\0') {
+            return std::string();
+        }
+        const std::string host = buf.data();
+        auto usable = [](const std::string& n) {
+            return n.find('.') != std::string::npos && is_domain(n) &&
+                   util::ascii_lower(n).rfind("localhost", 0) != 0;
+        };
+        if (usable(host)) {
+            return host;
+        }
+        struct Shared {
+            std::mutex mutex;
+            std::condition_variable cv;
+            bool done = false;
+            std::string name;
+        };
+        auto shared = std::make_shared<Shared>();
+        try {
+            std::thread([shared, host] {
+                addrinfo hints{};
+                hints.ai_flags = AI_CANONNAME;
+                addrinfo* found = nullptr;
+                std::string name;
+                if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0) {
+                    if (found != nullptr && found->ai_canonname != nullptr) {
+                        name = found->ai_canonname;
+                    }
+                    ::freeaddrinfo(found);
+                }
+                const std::lock_guard lock(shared->mutex);
+                shared->name = std::move(name);
+                shared->done = true;
+                shared->cv.notify_all();
+            }).detach();
+        } catch (const std::system_error&) {
+            return std::string();
+        }
+        std::unique_lock lock(shared->mutex);
+        if (!shared->cv.wait_for(lock, std::chrono::seconds(2), [&] { return shared->done; })) {
+            return std::string();
+        }
+        return usable(shared->name) ? shared->name : std::string();
+    }();
+    return fqdn;
+}
+
+std::string_view mode_name(TlsMode mode) {
+    switch (mode) {
+        case TlsMode::opportunistic:
+            return "opportunistic";
+        case TlsMode::starttls_required:
+            return "required";
+        case TlsMode::starttls_always:
+            return "always";
+        case TlsMode::implicit:
+            return "implicit";
+        case TlsMode::none_insecure:
+            return "none";
+    }
+    return "?";
+}
+
+// One precedence for the TLS mode: what the caller set explicitly wins over the scheme's
+// default, but a scheme that names a stronger mode (smtps://, submission://) is a promise the
+// caller made too, so a mode that breaks it is a contradiction, never a silent choice.
+TlsMode effective_tls(const std::optional<TlsMode>& explicit_mode, const net::Url& url) {
+    if (!explicit_mode) {
+        return url.tls;
+    }
+    const TlsMode mode = *explicit_mode;
+    bool fits = true;
+    if (url.tls == TlsMode::implicit) {
+        fits = mode == TlsMode::implicit;
+    } else if (url.tls == TlsMode::starttls_required || url.tls == TlsMode::starttls_always) {
+        fits = mode == TlsMode::starttls_required || mode == TlsMode::starttls_always;
+    }
+    if (!fits) {
+        throw Error(errc::config, "TLS mode '" + std::string(mode_name(mode)) + "' contradicts " +
+                                      url.scheme + ":// (TLS " + std::string(mode_name(url.tls)) +
+                                      "): drop one of them, or use smtp:// with the TLS mode");
+    }
+    return mode;
 }
 
 }  // namespace
 
 struct Client::Impl {
+    // As the client was made (plus its session cache): every connect starts from these.
+    Options base;
+    // What the current connection uses: `base` with the URL's settings applied.
     Options opts;
+    TlsMode tls_mode = TlsMode::opportunistic;
     smtp::Session session;
     net::BlockingStream stream;
     std::string host;  // as given to connect(): the name TLS checks by default
     std::uint16_t port = 0;
     std::string peer;
-    net::Deadline data_deadline{};
-    bool data_started = false;
-    // Set when the wait for a reply starts, cleared by each reply and each write: a server that
+    // A direct connection (no proxy) to a loopback address: credentials may go in clear text.
+    bool loopback_direct = false;
+    // Set when a wait for a reply starts, cleared by each reply and each write: a server that
     // dribbles a reply byte by byte still runs into it (each read does not restart the clock).
     std::optional<net::Deadline> reply_deadline;
+    // Which limit the last deadline came from, for the timeout's message.
+    std::string limit_text;
     std::array<char, read_size> buffer{};
+    bool hello_done = false;
 
     explicit Impl(Options o)
-        : opts(std::move(o))
+        : base(std::move(o))
+        , opts(base)
         , session(session_options()) {
-        if (!opts.tls_options.session_cache) {
+        if (!base.tls_options.session_cache) {
             // Reconnections of this client resume their TLS session.
-            opts.tls_options.session_cache = std::make_shared<net::TlsSessionCache>();
+            base.tls_options.session_cache = std::make_shared<net::TlsSessionCache>();
+            opts.tls_options.session_cache = base.tls_options.session_cache;
         }
     }
 
@@ -73,23 +189,52 @@ struct Client::Impl {
         return so;
     }
 
-    void notify(const Event& e) const {
+    void notify(const Event& e) const noexcept {
         if (opts.observer) {
-            opts.observer(e);
+            try {
+                opts.observer(e);
+            } catch (...) {  // NOLINT(bugprone-empty-catch): documented in Observer
+            }
         }
     }
 
-    net::Deadline deadline() {
-        const smtp::Phase phase = session.phase();
-        if (phase == smtp::Phase::data_body || phase == smtp::Phase::data_end) {
-            if (!data_started) {
-                data_started = true;
-                data_deadline = net::Clock::now() + opts.data_timeout;
-            }
-            return data_deadline;
+    // The deadline `limit` from now, capped by Options::deadline; remembers which it was.
+    net::Deadline from_now(std::chrono::milliseconds limit, const char* name) {
+        const net::Deadline d = net::Clock::now() + limit;
+        if (opts.deadline && *opts.deadline < d) {
+            limit_text = "the deadline (Options::deadline)";
+            return *opts.deadline;
         }
+        limit_text = describe(limit) + " (" + name + ")";
+        return d;
+    }
+
+    [[nodiscard]] bool in_data() const {
+        const smtp::Phase phase = session.phase();
+        return phase == smtp::Phase::data_body || phase == smtp::Phase::data_end;
+    }
+
+    // A write: each one must make its progress within its own limit (RFC 5321 4.5.3.2.5).
+    net::Deadline write_deadline() {
+        return in_data() ? from_now(opts.data_block_timeout, "data_block_timeout")
+                         : from_now(opts.command_timeout, "command_timeout");
+    }
+
+    // A wait for a reply: the limit of the reply awaited (RFC 5321 4.5.3.2), from the moment
+    // the wait started.
+    net::Deadline read_deadline() {
         if (!reply_deadline) {
-            reply_deadline = net::Clock::now() + opts.command_timeout;
+            switch (session.phase()) {
+                case smtp::Phase::data_end:
+                    reply_deadline = from_now(opts.final_reply_timeout, "final_reply_timeout");
+                    break;
+                case smtp::Phase::data_body:  // a BDAT chunk's reply
+                    reply_deadline = from_now(opts.data_block_timeout, "data_block_timeout");
+                    break;
+                default:
+                    reply_deadline = from_now(opts.command_timeout, "command_timeout");
+                    break;
+            }
         }
         return *reply_deadline;
     }
@@ -100,15 +245,15 @@ struct Client::Impl {
             for (;;) {
                 switch (session.want()) {
                     case smtp::Want::output: {
-                        const std::string_view out = session.output();
-                        stream.write_all(out, deadline(), opts.stop);
+                        const std::string_view out = session.output().substr(0, write_slice);
+                        stream.write_all(out, write_deadline(), opts.stop);
                         reply_deadline.reset();
                         notify({EventKind::bytes_sent, peer, out.size(), nullptr});
                         session.consume_output(out.size());
                         break;
                     }
                     case smtp::Want::input: {
-                        const std::size_t n = stream.read_some(buffer, deadline(), opts.stop);
+                        const std::size_t n = stream.read_some(buffer, read_deadline(), opts.stop);
                         if (n == 0) {
                             session.receive_eof();
                         } else {
@@ -118,7 +263,9 @@ struct Client::Impl {
                         break;
                     }
                     case smtp::Want::tls_handshake:
-                        stream.start_tls(opts.tls_options, host, deadline(), opts.stop);
+                        stream.start_tls(opts.tls_options, host,
+                                         from_now(opts.command_timeout, "command_timeout"),
+                                         opts.stop);
                         session.tls_established();
                         notify({EventKind::tls_established, peer, 0, nullptr});
                         break;
@@ -132,12 +279,7 @@ struct Client::Impl {
             // I/O failed: the session turns it into the operation's error (or outcome_unknown).
             if (e.kind() == errc::timeout) {
                 // Name the limit that was exceeded, not the remainder of the last read.
-                const bool data = session.phase() == smtp::Phase::data_body ||
-                                  session.phase() == smtp::Phase::data_end;
-                const std::string limit =
-                    data ? describe(opts.data_timeout) + " (data_timeout)"
-                         : describe(opts.command_timeout) + " (command_timeout)";
-                session.abort(e.kind(), "timed out after " + limit + " talking to " + peer,
+                session.abort(e.kind(), "timed out after " + limit_text + " talking to " + peer,
                               e.cause());
             } else {
                 session.abort(e.kind(), e.what(), e.cause());
@@ -194,6 +336,16 @@ struct Client::Impl {
         }
     }
 
+    // RFC 5321 4.1.4: the client's fully qualified domain name, or else an address literal.
+    [[nodiscard]] std::string default_local_name() const {
+        const std::string& fqdn = system_fqdn();
+        if (!fqdn.empty()) {
+            return fqdn;
+        }
+        const std::string literal = stream.local_address_literal();
+        return literal.empty() ? std::string("[127.0.0.1]") : literal;
+    }
+
     void hello(std::string_view name) {
         require_open();
         if (name.empty()) {
@@ -207,17 +359,11 @@ struct Client::Impl {
         hello_done = true;
     }
 
-    void begin_data() { data_started = false; }
-
-    // Go's rule, keyed on the name the caller gave (the TLS peer name when set): credentials go
-    // in clear text only to localhost or a loopback address, unless the caller allows it.
+    // Credentials go in clear text only when the caller allows it, or over a direct connection
+    // to a loopback address: decided on the address connected to, never on a name (a name like
+    // "127.0.0.1.example.net", a TLS peer name or a proxy could lie).
     [[nodiscard]] bool plaintext_ok() const {
-        if (session.secure() || opts.allow_plaintext_auth) {
-            return true;
-        }
-        const std::string& name =
-            opts.tls_options.peer_name.empty() ? host : opts.tls_options.peer_name;
-        return name == "localhost" || name == "::1" || name.rfind("127.", 0) == 0;
+        return session.secure() || opts.allow_plaintext_auth || loopback_direct;
     }
 
     void authenticate(sasl::Mechanism* given) {
@@ -249,10 +395,11 @@ struct Client::Impl {
         finish_op();
     }
 
-    // STARTTLS as Options::tls says (RFC 3207), then EHLO again: what the server said before
-    // TLS is forgotten.
+    // STARTTLS as the TLS mode says (RFC 3207), then EHLO again: what the server said before
+    // TLS is forgotten. RFC 3207 4: when TLS is required, nothing but EHLO and STARTTLS goes
+    // in clear text; a missing STARTTLS or a refusal ends the attempt with QUIT.
     void secure() {
-        const TlsMode mode = opts.tls;
+        const TlsMode mode = tls_mode;
         if (mode == TlsMode::implicit || mode == TlsMode::none_insecure) {
             return;
         }
@@ -261,7 +408,7 @@ struct Client::Impl {
             return;
         }
         if (!offered && mode == TlsMode::starttls_required) {
-            close();
+            quit_quietly();
             throw Error(errc::starttls_unavailable,
                         peer + " does not offer STARTTLS, and TLS is required");
         }
@@ -270,6 +417,9 @@ struct Client::Impl {
         if (auto e = session.take_error()) {
             if (mode == TlsMode::opportunistic && e->connection_usable()) {
                 return;  // RFC 3207 4.1: after a refusal the client may go on without TLS
+            }
+            if (e->connection_usable()) {
+                quit_quietly();
             }
             close();
             if (e->reply()) {
@@ -286,6 +436,62 @@ struct Client::Impl {
         hello({});
     }
 
+    // Writes QUIT and closes without waiting for its reply: the attempt has failed already,
+    // and a server that does not answer must not hold the caller. What goes wrong is ignored.
+    void quit_quietly() noexcept {
+        try {
+            if (stream.is_open() && session.want() == smtp::Want::idle) {
+                session.quit();
+                while (session.want() == smtp::Want::output) {
+                    const std::string_view out = session.output();
+                    stream.write_all(out, write_deadline(), opts.stop);
+                    session.consume_output(out.size());
+                }
+            }
+        } catch (...) {  // NOLINT(bugprone-empty-catch): closing anyway
+        }
+        close();
+    }
+
+    // Opens a connection with `effective` options (base plus a URL's settings).
+    void open(Options effective, TlsMode mode, std::string_view to_host, std::uint16_t to_port) {
+        close();
+        opts = std::move(effective);
+        tls_mode = mode;
+        session = smtp::Session(session_options());
+        hello_done = false;
+        reply_deadline.reset();
+        loopback_direct = false;
+        const std::string target = std::string(to_host) + ":" + std::to_string(to_port);
+        notify({EventKind::connecting, target, 0, nullptr});
+        const net::Deadline deadline = from_now(opts.connect_timeout, "connect_timeout");
+        if (opts.proxy) {
+            const net::Proxy& proxy = *opts.proxy;
+            stream.connect(proxy.host, proxy.port, deadline, opts.stop);
+            net::open_tunnel(stream, proxy, to_host, to_port, deadline, opts.stop);
+            peer = target + " via " + proxy.redacted();
+        } else {
+            stream.connect(to_host, to_port, deadline, opts.stop);
+            peer = stream.remote_endpoint();
+            loopback_direct = stream.remote_is_loopback();
+        }
+        notify({EventKind::connected, peer, 0, nullptr});
+        host = std::string(to_host);
+        port = to_port;
+        if (mode == TlsMode::implicit) {
+            stream.start_tls(opts.tls_options, to_host,
+                             from_now(opts.command_timeout, "command_timeout"), opts.stop);
+            notify({EventKind::tls_established, peer, 0, nullptr});
+        }
+        session.expect_greeting();
+        finish_op();
+        hello({});
+        secure();
+        if (opts.credentials) {
+            authenticate(nullptr);
+        }
+    }
+
     // A command with one reply: say EHLO first if needed, run it, throw its error.
     template <typename Start>
     smtp::Reply simple(Start&& start) {
@@ -295,12 +501,20 @@ struct Client::Impl {
         return session.reply();
     }
 
-    // Streams the body once the session is in the body step; pieces come from `next`.
+    // Streams the body once the session is in the body step; pieces come from `next`. When
+    // `next` fails (a file or stream that cannot be read to its end), the message is
+    // incomplete: the connection is closed without the end of the data, so that the server
+    // discards what it got (RFC 5321 has no other way to abort DATA), and the error says so.
     template <typename Next>
     smtp::SendResult stream_body(Next&& next) {
         run();
         while (session.want() == smtp::Want::body) {
-            const std::string_view piece = next();
+            std::string_view piece;
+            try {
+                piece = next();
+            } catch (const std::exception& e) {
+                abandon_body(e);
+            }
             if (piece.empty()) {
                 session.end_body();
                 run();
@@ -313,7 +527,21 @@ struct Client::Impl {
         return session.result();
     }
 
-    bool hello_done = false;
+    [[noreturn]] void abandon_body(const std::exception& e) {
+        ErrorDetails d;
+        d.report = session.result();
+        if (const auto* error = dynamic_cast<const Error*>(&e)) {
+            d.cause = error->cause();
+        }
+        close();
+        session.abort(errc::invalid_input, "message not sent");
+        (void)session.take_error();
+        throw Error(errc::invalid_input,
+                    std::string(e.what()) +
+                        "; the connection was closed before the end of the data, so the "
+                        "partial message is not delivered",
+                    std::move(d));
+    }
 };
 
 Client::Client(Options options)
@@ -330,42 +558,14 @@ Client::~Client() {
 
 void Client::connect(std::string_view host, std::uint16_t port) {
     Impl& m = *impl_;
-    m.close();
-    m.session = smtp::Session(m.session_options());
-    m.hello_done = false;
-    const std::string target = std::string(host) + ":" + std::to_string(port);
-    m.notify({EventKind::connecting, target, 0, nullptr});
-    const net::Deadline deadline = net::Clock::now() + m.opts.connect_timeout;
-    if (m.opts.proxy) {
-        const net::Proxy& proxy = *m.opts.proxy;
-        m.stream.connect(proxy.host, proxy.port, deadline, m.opts.stop);
-        net::open_tunnel(m.stream, proxy, host, port, deadline, m.opts.stop);
-        m.peer = target + " via " + proxy.redacted();
-    } else {
-        m.stream.connect(host, port, deadline, m.opts.stop);
-        m.peer = m.stream.remote_endpoint();
-    }
-    m.notify({EventKind::connected, m.peer, 0, nullptr});
-    m.host = std::string(host);
-    m.port = port;
-    if (m.opts.tls == TlsMode::implicit) {
-        m.stream.start_tls(m.opts.tls_options, host, net::Clock::now() + m.opts.command_timeout,
-                           m.opts.stop);
-        m.notify({EventKind::tls_established, m.peer, 0, nullptr});
-    }
-    m.session.expect_greeting();
-    m.finish_op();
-    m.hello({});
-    m.secure();
-    if (m.opts.credentials) {
-        m.authenticate(nullptr);
-    }
+    m.open(m.base, m.base.tls.value_or(TlsMode::opportunistic), host, port);
 }
 
 void Client::connect(const net::Url& url) {
     Impl& m = *impl_;
-    Options& o = m.opts;
-    o.tls = url.tls;
+    // Every connect starts from the options the client was made with: nothing of an earlier
+    // URL (credentials, verify=no, CA, peer name, proxy) carries over to the next.
+    Options o = m.base;
     o.protocol = url.lmtp ? smtp::Protocol::lmtp : smtp::Protocol::smtp;
     for (const auto& [key, value] : url.query) {
         if (key == "verify") {
@@ -390,9 +590,12 @@ void Client::connect(const net::Url& url) {
             unsigned seconds = 0;
             const auto [ptr, ec] =
                 std::from_chars(value.data(), value.data() + value.size(), seconds);
-            if (ec != std::errc{} || ptr != value.data() + value.size() || seconds == 0) {
+            if (ec != std::errc{} || ptr != value.data() + value.size() || seconds == 0 ||
+                seconds > 86400) {
                 throw Error(errc::config,
-                            "URL option timeout must be a number of seconds, not '" + value + "'");
+                            "URL option timeout must be a number of seconds from 1 "
+                            "to 86400, not '" +
+                                value + "'");
             }
             o.connect_timeout = o.command_timeout = std::chrono::seconds(seconds);
         } else {
@@ -408,7 +611,13 @@ void Client::connect(const net::Url& url) {
         }
         o.credentials = sasl::Credentials{url.user, url.password, {}};
     }
-    connect(url.host, url.port);
+    const TlsMode mode = effective_tls(o.tls, url);
+    m.open(std::move(o), mode, url.host, url.port);
+}
+
+void Client::set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    impl_->base.deadline = deadline;
+    impl_->opts.deadline = deadline;
 }
 
 void Client::authenticate() {
@@ -440,7 +649,6 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, std::string_view m
         env.params.size = message.size();  // RFC 1870: an estimate of the message size
     }
     m.session.send(env);
-    m.begin_data();
     std::size_t offset = 0;
     return m.stream_body([&]() -> std::string_view {
         const std::string_view piece = message.substr(offset, piece_size);
@@ -467,14 +675,18 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, std::istream& mess
         message.clear();
     }
     m.session.send(env);
-    m.begin_data();
     std::string piece(piece_size, '\0');
+    std::uint64_t total = 0;
     return m.stream_body([&]() -> std::string_view {
         message.read(piece.data(), static_cast<std::streamsize>(piece.size()));
         const auto got = static_cast<std::size_t>(message.gcount());
-        if (got == 0 && message.bad()) {
-            throw Error(errc::invalid_input, "reading the message failed");
+        // A stream that fails half way is an error, never an end: a truncated message must not
+        // go out as if it were whole.
+        if (message.bad()) {
+            throw Error(errc::invalid_input, "reading the message failed after " +
+                                                 std::to_string(total + got) + " octets");
         }
+        total += got;
         return {piece.data(), got};
     });
 }
@@ -523,21 +735,14 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, const mime::Messag
         env.params.body = smtp::BodyType::eight_bit_mime;
     }
     env.params.smtputf8 = env.params.smtputf8 || utf8;
-    m.session.send(env);
-    m.begin_data();
-    try {
-        return m.stream_body([&] { return writer.next(); });
-    } catch (const Error& e) {
-        if (e.kind() == errc::invalid_input && m.session.want() == smtp::Want::body) {
-            // The message cannot be finished (a file went away): the only way to take back
-            // the data sent so far is to drop the connection (RFC 5321 has no abort of DATA).
-            m.close();
-            throw Error(errc::invalid_input, std::string(e.what()) +
-                                                 "; the connection was closed so that the "
-                                                 "partial message is not delivered");
-        }
-        throw;
+    if (!env.params.size && caps.max_size()) {
+        // RFC 1870: with SIZE= the server refuses an oversized message before any of it is
+        // sent, and the session refuses one above the advertised limit before MAIL. Measured
+        // in one streaming pass (files read, nothing kept), only when the server has a limit.
+        env.params.size = writer.size();
     }
+    m.session.send(env);
+    return m.stream_body([&] { return writer.next(); });
 }
 
 smtp::Reply Client::mail(std::string_view from, const smtp::MailParams& params) {
@@ -551,7 +756,6 @@ smtp::Reply Client::rcpt(std::string_view to, const smtp::RcptParams& params) {
 DataWriter Client::data() {
     impl_->ensure_hello();
     impl_->session.data();
-    impl_->begin_data();
     impl_->finish_op();
     return DataWriter(*this);
 }

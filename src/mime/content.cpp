@@ -93,7 +93,7 @@ bool ContentSource::read(std::string& chunk, std::size_t n) {
     chunk.resize(n);
     file_->read(chunk.data(), static_cast<std::streamsize>(n));
     chunk.resize(static_cast<std::size_t>(file_->gcount()));
-    if (chunk.empty() && file_->bad()) {
+    if (file_->bad()) {  // a read that fails half way is an error, never an end
         throw Error(errc::invalid_input,
                     "attachment '" + std::get<FileContent>(part_->content).path.string() +
                         "' could not be read: " + std::generic_category().message(errno));

@@ -81,6 +81,8 @@ struct Serializer::Impl {
     std::string out;
     std::string raw;
     bool ends_with_newline = false;
+    bool started = false;               // next() was called
+    std::optional<std::uint64_t> size;  // once measured
 
     Impl(const Message& m, SerializeOptions o)
         : message(&m)
@@ -266,7 +268,19 @@ struct Serializer::Impl {
         }
     }
 
+    // Back to the start: the plan (boundaries included) is kept, so the same text follows.
+    void rewind() {
+        index = 0;
+        literal_done = false;
+        source.reset();
+        encoder.reset();
+        out.clear();
+        ends_with_newline = false;
+        started = false;
+    }
+
     std::string_view next() {
+        started = true;
         out.clear();
         constexpr std::size_t target = std::size_t{64} * 1024;
         while (out.size() < target && index < plan.size()) {
@@ -313,6 +327,23 @@ Serializer& Serializer::operator=(Serializer&& other) noexcept = default;
 
 std::string_view Serializer::next() {
     return impl_->next();
+}
+
+std::uint64_t Serializer::size() {
+    Impl& m = *impl_;
+    if (m.size) {
+        return *m.size;
+    }
+    if (m.started) {
+        throw Error(errc::invalid_input, "Serializer::size() must come before next()");
+    }
+    std::uint64_t total = 0;
+    for (auto chunk = m.next(); !chunk.empty(); chunk = m.next()) {
+        total += chunk.size();
+    }
+    m.rewind();
+    m.size = total;
+    return total;
 }
 
 bool Serializer::uses_8bit() const {

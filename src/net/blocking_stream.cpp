@@ -112,6 +112,27 @@ std::size_t TlsSessionCache::size() const {
 
 namespace {
 
+// Which kept session a connection may resume. A resumed session skips the certificate check,
+// so it carries the trust of the connection that made it: it is offered only to the same server
+// (address, and the host asked for through a proxy), for the same expected name, and under the
+// same verification settings. A session made with verification off, or with other CAs, is never
+// resumed by a connection that verifies.
+std::string session_key(const std::string& peer, std::string_view host, const std::string& name,
+                        const TlsOptions& o) {
+    std::string key;
+    for (const std::string_view part :
+         {std::string_view(peer), host, std::string_view(name),
+          std::string_view(o.insecure_skip_verify ? "unverified" : "verified"),
+          std::string_view(o.ca_file), std::string_view(o.ca_path),
+          std::string_view(o.client_certificate), std::string_view(o.client_key),
+          std::string_view(o.min_version == TlsVersion::tls1_3 ? "1.3" : "1.2")}) {
+        key += std::to_string(part.size());  // length-prefixed: no two tuples give one key
+        key += ':';
+        key += part;
+    }
+    return key;
+}
+
 // Where a new session goes: handed to OpenSSL's callback through the SSL's ex_data.
 struct SessionTarget {
     std::shared_ptr<TlsSessionCache> cache;
@@ -490,10 +511,8 @@ void BlockingStream::start_tls(const TlsOptions& options, std::string_view host,
     auto& tls = m.tls_stream.emplace(m.socket, ctx);
     SSL* ssl = tls.native_handle();
     if (options.session_cache) {
-        // Sessions are per server and per expected name: a session for one name must not
-        // vouch for another.
         m.session_target = std::make_unique<SessionTarget>(
-            SessionTarget{options.session_cache, m.peer + "/" + name});
+            SessionTarget{options.session_cache, session_key(m.peer, host, name, options)});
         SSL_set_ex_data(ssl, session_target_index(), m.session_target.get());
         if (SSL_SESSION* kept = options.session_cache->impl().get(m.session_target->key)) {
             SSL_set_session(ssl, kept);
@@ -569,6 +588,45 @@ bool BlockingStream::is_open() const {
 
 std::string BlockingStream::remote_endpoint() const {
     return is_open() ? impl_->peer : std::string();
+}
+
+bool BlockingStream::remote_is_loopback() const {
+    if (!is_open()) {
+        return false;
+    }
+    std::error_code ec;
+    const auto endpoint = impl_->socket.remote_endpoint(ec);
+    if (ec) {
+        return false;
+    }
+    const asio::ip::address addr = endpoint.address();
+    if (addr.is_v6()) {
+        const asio::ip::address_v6 v6 = addr.to_v6();
+        return v6.is_loopback() ||
+               (v6.is_v4_mapped() &&
+                asio::ip::make_address_v4(asio::ip::v4_mapped, v6).is_loopback());
+    }
+    return addr.is_loopback();
+}
+
+std::string BlockingStream::local_address_literal() const {
+    if (!is_open()) {
+        return {};
+    }
+    std::error_code ec;
+    const auto endpoint = impl_->socket.local_endpoint(ec);
+    if (ec) {
+        return {};
+    }
+    const asio::ip::address addr = endpoint.address();
+    if (addr.is_v6()) {
+        const asio::ip::address_v6 v6 = addr.to_v6();
+        if (v6.is_v4_mapped()) {
+            return "[" + asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string() + "]";
+        }
+        return "[IPv6:" + v6.to_string() + "]";
+    }
+    return "[" + addr.to_string() + "]";
 }
 
 }  // namespace missive::net

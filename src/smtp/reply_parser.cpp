@@ -124,12 +124,18 @@ std::optional<Reply> ReplyParser::next() {
         if (!partial_) {
             partial_.emplace();
             partial_->code = code;
+            partial_size_ = 0;
         }
         if (partial_->lines.size() >= limits_.max_reply_lines) {
             fail("reply longer than " + std::to_string(limits_.max_reply_lines) + " lines");
             return std::nullopt;
         }
         std::string text(line.size() > 4 ? line.substr(4) : std::string_view{});
+        partial_size_ += text.size();
+        if (partial_size_ > limits_.max_reply_size) {
+            fail("reply longer than " + std::to_string(limits_.max_reply_size) + " bytes");
+            return std::nullopt;
+        }
         // RFC 3463 classes are 2, 4 and 5: a 3xx line (an AUTH challenge) is left as it is.
         if (enhanced_ && code / 100 != 3) {
             auto enhanced = take_enhanced(text, code / 100);

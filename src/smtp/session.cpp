@@ -4,6 +4,7 @@
 
 #include "smtp/command.hpp"
 #include "smtp/data_encoder.hpp"
+#include "util/text.hpp"
 
 #include <utility>
 
@@ -964,12 +965,15 @@ void Session::command(std::string_view line, std::string_view redacted_trace) {
     if (shown.empty()) {
         if (s.last.code == 334) {
             shown = "<redacted>";
-        } else if (line.size() > 5 &&
-                   (line.substr(0, 5) == "AUTH " || line.substr(0, 5) == "auth ")) {
-            const std::size_t end = line.find(' ', 5);
-            if (end != std::string_view::npos) {
-                shown = std::string(line.substr(0, end)) + " <redacted>";
-            }
+        } else if (const std::string_view verb = util::trim_blanks(line);
+                   verb.size() > 5 && util::ascii_lower(verb.substr(0, 4)) == "auth" &&
+                   (verb[4] == ' ' || verb[4] == '\t')) {
+            // Any case and spacing: "AUTH", "auth", "Auth", "AUTH\tPLAIN …". What follows
+            // the mechanism name is a credential.
+            const std::string_view rest = util::trim_blanks(verb.substr(5));
+            const std::size_t end = rest.find_first_of(" \t");
+            shown = "AUTH " + std::string(rest.substr(0, end)) +
+                    (end == std::string_view::npos ? "" : " <redacted>");
         }
     }
     s.begin(Op::single);

@@ -44,7 +44,7 @@ Options options() {
     Options o;
     o.local_name = "client.missive.test";
     o.command_timeout = 10s;
-    o.data_timeout = 20s;
+    o.data_block_timeout = o.final_reply_timeout = 20s;
     // Postfix offers STARTTLS, which the default (opportunistic) policy takes, verifying the
     // certificate: it is signed by the CA the fixture made.
     o.tls_options.ca_file = setting("MISSIVE_TEST_CA_FILE");

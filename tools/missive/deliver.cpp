@@ -327,8 +327,8 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
         throw Error(errc::config, "--timeout must be a positive number of seconds");
     }
     const auto per_operation = std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1000));
-    o.connect_timeout = o.command_timeout = per_operation;
-    o.data_timeout = std::max<std::chrono::milliseconds>(per_operation, std::chrono::minutes(10));
+    o.connect_timeout = o.command_timeout = o.data_block_timeout = o.final_reply_timeout =
+        per_operation;
 
     if (!flags.password_file.empty()) {
         password = {PasswordSource::Kind::file, flags.password_file};

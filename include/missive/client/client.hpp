@@ -10,6 +10,7 @@
 #include <missive/smtp/result.hpp>
 #include <missive/smtp/session.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -67,8 +68,10 @@ public:
 
     /**
      * Resolves `host` (IPv6 and IPv4), connects to each address until one answers, reads the
-     * greeting and says EHLO; then secures the connection as `Options::tls` says (TLS first for
-     * `implicit`; STARTTLS and EHLO again otherwise) before anything else is sent.
+     * greeting and says EHLO; then secures the connection as `Options::tls` says (opportunistic
+     * when unset; TLS first for `implicit`; STARTTLS and EHLO again otherwise) before anything
+     * else is sent, and logs in when `Options::credentials` are set. When TLS is required and
+     * the server offers no STARTTLS or refuses it, QUIT is the only other command sent.
      * @throws Error errc::connect_failed, errc::timeout, errc::cancelled, errc::reply_transient
      * or errc::reply_permanent (greeting 421/554, EHLO refused), errc::protocol,
      * errc::starttls_unavailable (TLS required but STARTTLS not offered or refused),
@@ -77,14 +80,26 @@ public:
     void connect(std::string_view host, std::uint16_t port = 25);
 
     /**
-     * Connects to a server given as a URL: host, port, TLS mode and LMTP come from its scheme
-     * (see net::Url), and its query options override `Options`: `verify=no` (skip certificate
-     * checks, insecure), `ca=FILE`, `capath=DIR`, `peer=NAME` (the name the certificate must
-     * carry), `proxy=socks5://…` or `proxy=http://…` (percent-encoded), `helo=NAME`,
-     * `timeout=SECONDS` (connect and each reply).
-     * @throws Error errc::config for an unknown option or a bad value, and as connect(host, port)
+     * Connects to a server given as a URL: host, port and LMTP come from its scheme (see
+     * net::Url); the TLS mode too, unless `Options::tls` is set (then it wins, and a mode that
+     * contradicts the scheme is an error: smtps:// with anything but implicit, submission://
+     * with less than STARTTLS required). Its query options override `Options` for this
+     * connection only: `verify=no` (skip certificate checks, insecure), `ca=FILE`,
+     * `capath=DIR`, `peer=NAME` (the name the certificate must carry), `proxy=socks5://…` or
+     * `proxy=http://…` (percent-encoded), `helo=NAME`, `auth=MECHANISM`, `timeout=SECONDS`
+     * (connect and each reply). Each connect starts from the options the client was made with,
+     * so nothing of one URL (credentials, CA, verify=no, proxy) carries over to the next.
+     * @throws Error errc::config for an unknown option, a bad value or a contradictory TLS
+     * mode, and as connect(host, port)
      */
     void connect(const net::Url& url);
+
+    /**
+     * Sets `Options::deadline` for this and later connections: no wait goes past `deadline`
+     * (std::nullopt: no overall limit), e.g. `set_deadline(steady_clock::now() + 1min)` before
+     * a send bounds the whole send whatever the per-step limits allow.
+     */
+    void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline);
 
     /** EHLO (LHLO for LMTP), falling back to HELO. @param local_name "" for Options::local_name */
     void hello(std::string_view local_name = {});

@@ -3,6 +3,7 @@
 #include <missive/mime/message.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -46,6 +47,15 @@ public:
      * @throws Error errc::invalid_input when a file cannot be read any more
      */
     std::string_view next();
+
+    /**
+     * Measures the message: the number of octets `next()` will give in all. Called before the
+     * first `next()`, it writes the message once without keeping it (files are read and
+     * encoded, not stored, so memory stays bounded) and then starts over, so the text that
+     * follows is the text that was measured. For SIZE= on MAIL FROM (RFC 1870).
+     * @throws Error errc::invalid_input when called after `next()`, or as `next()`
+     */
+    [[nodiscard]] std::uint64_t size();
 
     /** @return true when a part goes as 8bit (the envelope then needs BODY=8BITMIME). */
     [[nodiscard]] bool uses_8bit() const;

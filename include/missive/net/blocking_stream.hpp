@@ -66,7 +66,10 @@ public:
     /**
      * Runs a TLS client handshake over the connection (after STARTTLS, or at once for implicit
      * TLS); later reads and writes are encrypted. The certificate is checked against
-     * `options.peer_name` (or `host`), which SNI also sends unless it is an IP address.
+     * `options.peer_name` (or `host`), which SNI also sends unless it is an IP address. A session
+     * kept in `options.session_cache` is offered only to the same server, for the same expected
+     * name, and under the same verification settings (CA, client certificate, whether the peer
+     * is verified): resumption never carries trust from a weaker configuration.
      * @throws Error errc::certificate (the reason in words: "certificate has expired",
      * "Hostname mismatch", …), errc::tls, errc::timeout, errc::cancelled
      */
@@ -84,6 +87,14 @@ public:
 
     /** @return the peer as "address:port" ("[::1]:25" for IPv6), or "" when not connected. */
     [[nodiscard]] std::string remote_endpoint() const;
+
+    /** @return true when connected to a loopback address (127.0.0.0/8, ::1, or an IPv4-mapped
+     * 127.x), as the kernel reports the peer: a name never decides. */
+    [[nodiscard]] bool remote_is_loopback() const;
+
+    /** @return this end's address as an RFC 5321 4.1.3 address literal ("[192.0.2.1]",
+     * "[IPv6:2001:db8::1]"), or "" when not connected. */
+    [[nodiscard]] std::string local_address_literal() const;
 
 private:
     struct Impl;

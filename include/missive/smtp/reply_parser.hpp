@@ -14,16 +14,21 @@ struct Limits {
     /// Longest reply line accepted, without its CRLF. RFC 5321 4.5.3.1.5 allows 512 octets
     /// with the CRLF; real servers exceed it a little, so the default is generous but bounded.
     std::size_t max_line_length = 4096;
-    /// Most lines one multi-line reply may have (an EHLO reply has about 20).
-    std::size_t max_reply_lines = 256;
+    /// Most lines one multi-line reply may have. An EHLO reply usually has about 20, but some
+    /// servers list hundreds of extensions or AUTH variants.
+    std::size_t max_reply_lines = 4096;
+    /// Most octets of text one reply may hold, all lines together (without their codes and
+    /// CRLFs): what a reply can cost in memory, whatever the server sends.
+    std::size_t max_reply_size = std::size_t{256} * 1024;
 };
 
 /**
  * Incremental parser of server replies (RFC 5321 4.2). Bytes go in with `feed`, whole replies
  * come out of `next`. Lines end with CRLF (a bare LF is tolerated on input); every line of one
- * reply must carry the same code; a line longer than `Limits::max_line_length` or a reply of
- * more than `Limits::max_reply_lines` lines is an error, so memory stays bounded whatever the
- * server sends. After an error the parser stays failed.
+ * reply must carry the same code; a line longer than `Limits::max_line_length`, a reply of
+ * more than `Limits::max_reply_lines` lines or of more than `Limits::max_reply_size` octets of
+ * text is an error, so memory stays bounded whatever the server sends. After an error the parser
+ * stays failed.
  */
 class ReplyParser {
 public:
@@ -63,6 +68,7 @@ private:
     std::string buffer_;
     std::size_t pos_ = 0;
     std::optional<Reply> partial_;
+    std::size_t partial_size_ = 0;  // octets of text in partial_
     std::string error_;
 };
 

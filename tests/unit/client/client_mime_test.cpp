@@ -26,7 +26,7 @@ Options options() {
     Options o;
     o.local_name = "client.test";
     o.command_timeout = 5s;
-    o.data_timeout = 5s;
+    o.data_block_timeout = o.final_reply_timeout = 5s;
     return o;
 }
 

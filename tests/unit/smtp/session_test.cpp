@@ -797,16 +797,51 @@ TEST(Session, ReplyOfWrongClassIsProtocolError) {
     ASSERT_TRUE(t.failed());
 }
 
-TEST(Session, EndlessReplyIsBounded) {
+TEST(Session, EndlessReplyIsBoundedInLines) {
     auto s = ready_session(pipelining);
     s.noop();
     (void)take_output(s);
-    const std::string line = "250-" + std::string(100, 'x') + "\r\n";
+    for (int i = 0; i < 5000 && !s.failed(); ++i) {
+        s.receive("250-x\r\n");
+    }
+    ASSERT_TRUE(s.failed());
+    EXPECT_STREQ(s.error()->what(), "protocol error: reply longer than 4096 lines");
+}
+
+TEST(Session, EndlessReplyIsBoundedInOctets) {
+    auto s = ready_session(pipelining);
+    s.noop();
+    (void)take_output(s);
+    const std::string line = "250-" + std::string(1000, 'x') + "\r\n";
     for (int i = 0; i < 1000 && !s.failed(); ++i) {
         s.receive(line);
     }
     ASSERT_TRUE(s.failed());
-    EXPECT_STREQ(s.error()->what(), "protocol error: reply longer than 256 lines");
+    EXPECT_STREQ(s.error()->what(), "protocol error: reply longer than 262144 bytes");
+}
+
+// Real servers can list hundreds of extensions: an EHLO reply of 1000 lines and 64 KiB is taken.
+TEST(Session, LongEhloReplyIsAccepted) {
+    Session s;
+    s.expect_greeting();
+    s.receive("220 mx\r\n");
+    ASSERT_FALSE(s.take_error());
+    s.hello("client.test");
+    (void)take_output(s);
+    std::string reply = "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 1000\r\n";
+    for (int i = 0; i < 997; ++i) {
+        reply +=
+            "250-X-VENDOR-EXTENSION-" + std::to_string(i) + " " + std::string(40, 'p') + "\r\n";
+    }
+    reply += "250 8BITMIME\r\n";
+    ASSERT_GE(reply.size(), std::size_t{64} * 1024);
+    s.receive(reply);
+    ASSERT_FALSE(s.failed()) << s.error()->what();
+    EXPECT_FALSE(s.take_error());
+    EXPECT_TRUE(s.capabilities().pipelining());
+    EXPECT_TRUE(s.capabilities().eight_bit_mime());
+    EXPECT_EQ(s.capabilities().max_size(), 1000U);
+    EXPECT_TRUE(s.capabilities().has("X-VENDOR-EXTENSION-996"));
 }
 
 TEST(Session, FailedSessionStaysFailed) {
