@@ -179,3 +179,50 @@ TEST(Tls, SessionResumedOnReconnect) {
         c.quit();
     }
 }
+
+// A session made without verification is never resumed by a client that verifies: resumption
+// skips the certificate, so it would carry the weaker configuration's trust. The same settings
+// do resume, so the cache is in use.
+TEST(Tls, UnverifiedSessionIsNotResumedByAVerifyingClient) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_SELFSIGNED_PORT");
+    REQUIRE_SERVER(port);
+    auto cache = std::make_shared<missive::net::TlsSessionCache>();
+    Options insecure = tls_options(TlsMode::starttls_required, false);
+    insecure.tls_options.insecure_skip_verify = true;
+    insecure.tls_options.session_cache = cache;
+    {
+        Client c(insecure);
+        c.connect("127.0.0.1", port);
+        (void)c.noop();  // lets a TLS 1.3 ticket arrive
+        c.quit();
+    }
+    ASSERT_EQ(cache->size(), 1U);
+    Options verifying = tls_options(TlsMode::starttls_required);
+    verifying.tls_options.session_cache = cache;
+    const auto [kind, what] = try_connect(verifying, port);
+    EXPECT_EQ(kind, errc::certificate) << what;
+    Client again(insecure);
+    again.connect("127.0.0.1", port);
+    ASSERT_NE(again.tls(), nullptr);
+    EXPECT_TRUE(again.tls()->session_resumed);
+    again.quit();
+}
+
+// Each connect(url) starts from the client's own options: verify=no of one URL does not carry
+// over to the next connection of the same client.
+TEST(Tls, VerifyNoOfOneUrlDoesNotCarryOver) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_SELFSIGNED_PORT");
+    REQUIRE_SERVER(port);
+    Client c(tls_options(TlsMode::starttls_required));
+    const std::string base = "smtp://127.0.0.1:" + std::to_string(port);
+    c.connect(missive::net::Url::parse(base + "?verify=no"));
+    ASSERT_NE(c.tls(), nullptr);
+    (void)c.noop();
+    c.quit();
+    try {
+        c.connect(missive::net::Url::parse(base));
+        ADD_FAILURE() << "the second connection trusted a self-signed certificate";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), errc::certificate) << e.what();
+    }
+}

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -119,4 +121,199 @@ S: 235 ok
     c.close();
     ASSERT_TRUE(server.wait_for(1));
     EXPECT_TRUE(server.mismatches().empty());
+}
+
+// Every connect starts from the options the client was made with: a second URL gets neither the
+// first one's credentials nor its EHLO name nor its mechanism (nor its verify=no, CA, peer name
+// or proxy: tests/integration/tls_test.cpp checks verify=no against a real TLS server).
+TEST(ClientSecurity, ASecondUrlKeepsNothingOfTheFirst) {
+    Server first(R"(
+S: 220 first
+C: EHLO first.example
+S: 250-first
+S: 250 AUTH PLAIN
+C: AUTH PLAIN AGFsaWNlAFNlY3JldDEyMw==
+S: 235 ok
+C: QUIT
+S: 221 bye
+)");
+    Server second(R"(
+S: 220 second
+C: EHLO client.test
+S: 250-second
+S: 250 AUTH PLAIN
+C: QUIT
+S: 221 bye
+)");
+    Client c(options());
+    c.connect(Url::parse("smtp://alice:Secret123@127.0.0.1:" + std::to_string(first.port()) +
+                         "?helo=first.example&auth=PLAIN&timeout=7"));
+    EXPECT_TRUE(c.session().authenticated());
+    c.quit();
+    c.connect(Url::parse("smtp://127.0.0.1:" + std::to_string(second.port())));
+    EXPECT_FALSE(c.session().authenticated());
+    c.quit();
+    ASSERT_TRUE(first.wait_for(1));
+    ASSERT_TRUE(second.wait_for(1));
+    EXPECT_TRUE(first.mismatches().empty());
+    EXPECT_TRUE(second.mismatches().empty()) << second.mismatches().front();
+    EXPECT_EQ(second.received(), "EHLO client.test\r\nQUIT\r\n");
+}
+
+// What the caller sets wins over the scheme's default, both ways.
+TEST(ClientSecurity, ExplicitTlsModeWinsOverTheScheme) {
+    constexpr const char* offers_starttls = R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 STARTTLS
+C: QUIT
+S: 221 bye
+)";
+    {  // none: no STARTTLS although smtp:// would use it when offered
+        Server server(offers_starttls);
+        Options o = options();
+        o.tls = TlsMode::none_insecure;
+        Client c(o);
+        c.connect(Url::parse("smtp://127.0.0.1:" + std::to_string(server.port())));
+        EXPECT_EQ(c.tls(), nullptr);
+        c.quit();
+        ASSERT_TRUE(server.wait_for(1));
+        EXPECT_EQ(server.received(), "EHLO client.test\r\nQUIT\r\n");
+    }
+    {  // required: a server without STARTTLS ends the attempt; only QUIT follows EHLO
+        Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250 mx
+C: QUIT
+)");
+        Options o = options();
+        o.tls = TlsMode::starttls_required;
+        Client c(o);
+        EXPECT_EQ(kind_of([&] {
+                      c.connect(Url::parse("smtp://127.0.0.1:" + std::to_string(server.port())));
+                  }),
+                  errc::starttls_unavailable);
+        EXPECT_FALSE(c.is_open());
+        ASSERT_TRUE(server.wait_for(1));
+        EXPECT_EQ(server.received(), "EHLO client.test\r\nQUIT\r\n");
+    }
+}
+
+// A mode that breaks the scheme's promise is a configuration error before any connection.
+TEST(ClientSecurity, TlsModeThatContradictsTheSchemeIsAConfigError) {
+    Server server("S: 220 mx\n");
+    const std::string port = std::to_string(server.port());
+    const std::vector<std::pair<std::string, TlsMode>> conflicts = {
+        {"smtps", TlsMode::opportunistic},       {"smtps", TlsMode::starttls_required},
+        {"submissions", TlsMode::none_insecure}, {"submission", TlsMode::opportunistic},
+        {"submission", TlsMode::none_insecure},  {"submission", TlsMode::implicit},
+        {"smtptls", TlsMode::opportunistic},
+    };
+    for (const auto& [scheme, mode] : conflicts) {
+        Options o = options();
+        o.tls = mode;
+        Client c(o);
+        std::string what;
+        EXPECT_EQ(kind_of([&] { c.connect(Url::parse(scheme + "://127.0.0.1:" + port)); }, &what),
+                  errc::config)
+            << scheme;
+        EXPECT_NE(what.find("contradicts " + scheme + "://"), std::string::npos) << what;
+    }
+    EXPECT_EQ(server.connections(), 0U);
+    Options o = options();
+    o.tls = TlsMode::opportunistic;
+    Client c(o);
+    std::string what;
+    (void)kind_of([&] { c.connect(Url::parse("smtps://127.0.0.1:" + port)); }, &what);
+    EXPECT_EQ(what,
+              "TLS mode 'opportunistic' contradicts smtps:// (TLS implicit): drop one of them, or "
+              "use smtp:// with the TLS mode");
+}
+
+// Credentials never reach a trace, whatever the case or spacing of a hand-written AUTH.
+TEST(ClientSecurity, HandWrittenAuthIsRedactedInAnyCase) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250-mx
+S: 250 AUTH PLAIN
+C: *
+S: 535 5.7.8 no
+C: *
+S: 535 5.7.8 no
+C: *
+S: 535 5.7.8 no
+C: QUIT
+S: 221 bye
+)");
+    std::vector<std::string> trace;
+    Options o = options();
+    o.trace = [&](missive::smtp::Direction, std::string_view line) { trace.emplace_back(line); };
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    for (const char* line :
+         {"auth plain AGFsaWNlAFNlY3JldDEyMw==", "Auth\tPLAIN AGFsaWNlAFNlY3JldDEyMw==",
+          "AUTH  PLAIN   AGFsaWNlAFNlY3JldDEyMw=="}) {
+        try {
+            (void)c.command(line);
+            ADD_FAILURE() << "no error";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), errc::reply_permanent);
+            EXPECT_EQ(std::string(e.what()).find("AGFsaWNl"), std::string::npos) << e.what();
+            EXPECT_EQ(e.command().find("AGFsaWNl"), std::string::npos) << e.command();
+        }
+    }
+    c.quit();
+    for (const auto& line : trace) {
+        EXPECT_EQ(line.find("AGFsaWNl"), std::string::npos) << line;
+    }
+    EXPECT_NE(std::find(trace.begin(), trace.end(), "AUTH PLAIN <redacted>"), trace.end());
+}
+
+// An observer that throws never ends the program (close() and the destructor are noexcept) and
+// never leaves an operation half done.
+TEST(ClientSecurity, ThrowingObserverIsContained) {
+    Server server(R"(
+S: 220 mx
+C: EHLO client.test
+S: 250 mx
+C: NOOP
+S: 250 ok
+)");
+    int calls = 0;
+    Options o = options();
+    o.observer = [&](const missive::client::Event&) {
+        ++calls;
+        throw std::runtime_error("observer failed");
+    };
+    {
+        Client c(o);
+        c.connect("127.0.0.1", server.port());
+        EXPECT_EQ(c.noop().code, 250);
+        // The destructor closes the connection and tells the observer, which throws again.
+    }
+    EXPECT_GT(calls, 5);
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_TRUE(server.mismatches().empty());
+}
+
+// RFC 5321 4.1.4: EHLO names this machine by its fully qualified domain name, or else by an
+// address literal; a bare host name such as "vm" is neither.
+TEST(ClientSecurity, DefaultEhloNameIsADomainOrAnAddressLiteral) {
+    Server server("S: 220 mx\nC: *\nS: 250 mx\n");
+    Options o = options();
+    o.local_name.clear();
+    Client c(o);
+    c.connect("127.0.0.1", server.port());
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    const std::string sent = server.received();
+    ASSERT_EQ(sent.rfind("EHLO ", 0), 0U) << sent;
+    const std::string name = sent.substr(5, sent.find('\r') - 5);
+    const bool literal = name == "[127.0.0.1]";
+    const bool domain = name.find('.') != std::string::npos && name.front() != '[' &&
+                        name.rfind("localhost", 0) != 0;
+    EXPECT_TRUE(literal || domain) << name;
 }

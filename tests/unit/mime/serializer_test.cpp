@@ -301,3 +301,47 @@ TEST(Serializer, StreamOperatorWritesTheSame) {
     out << simple("body");
     EXPECT_EQ(out.str(), to_string(simple("body"), {.allow_8bit = true, .allow_utf8 = true}));
 }
+
+// size() measures in one streaming pass and starts over: what follows is exactly what was
+// measured (same boundaries, same encodings), file contents included.
+TEST(Serializer, SizeIsTheLengthOfWhatFollows) {
+    const auto dir = std::filesystem::temp_directory_path() / "missive-serializer-size";
+    std::filesystem::create_directories(dir);
+    const auto file = dir / "report.bin";
+    {
+        std::ofstream out(file, std::ios::binary);
+        std::mt19937 rng(7);
+        for (int i = 0; i < 300000; ++i) {
+            out.put(static_cast<char>(rng()));
+        }
+    }
+    const Message m = Builder()
+                          .from("Ada <ada@example.org>")
+                          .to("bob@example.org")
+                          .subject("Grüße")
+                          .text("Hello\nWorld é\n")
+                          .html("<p>Hello</p>")
+                          .attach_file(file)
+                          .build();
+    const SerializeOptions options{.date = std::chrono::system_clock::time_point{},
+                                   .message_id = "<id@example.org>"};
+    Serializer s(m, options);
+    const std::uint64_t size = s.size();
+    EXPECT_EQ(s.size(), size);  // measured once
+    std::string text;
+    for (auto chunk = s.next(); !chunk.empty(); chunk = s.next()) {
+        text.append(chunk);
+    }
+    EXPECT_EQ(text.size(), size);
+    EXPECT_GT(size, 400000U);  // the file is in it, base64-encoded
+    // The boundary of the measured pass is the one written.
+    const auto b = text.find("boundary=\"");
+    ASSERT_NE(b, std::string::npos);
+    const std::string boundary = text.substr(b + 10, text.find('"', b + 10) - b - 10);
+    EXPECT_NE(text.find("\r\n--" + boundary + "--\r\n"), std::string::npos);
+    Serializer late(m, options);
+    (void)late.next();
+    EXPECT_TRUE(throws([&] { (void)late.size(); }, errc::invalid_input,
+                       "Serializer::size() must come before next()"));
+    std::filesystem::remove_all(dir);
+}
