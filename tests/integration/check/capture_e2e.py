@@ -95,14 +95,17 @@ class Raw:
                 return "\r\n".join(lines)
 
     def closed(self) -> bool:
-        """True when the server closes the connection with nothing more to say."""
+        """True when the server closes the connection with nothing more to say (a reset counts:
+        closing a socket with unread input sends one)."""
         try:
             while True:
                 data = self.sock.recv(65536)
                 if not data:
                     return not self.buf
                 self.buf += data
-        except (socket.timeout, ConnectionResetError):
+        except ConnectionResetError:
+            return not self.buf
+        except socket.timeout:
             return False
 
     def close(self):
