@@ -166,7 +166,7 @@ fs::path store_in_maildir(const fs::path& dir, const smtp::ReceivedMessage& m,
     prepare_maildir(dir);
     const std::string name = unique_name();
     const fs::path tmp = dir / "tmp" / name;
-    const fs::path file = dir / "new" / name;
+    fs::path file = dir / "new" / name;
     Descriptor out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (out.get() < 0) {
         fail("cannot create", tmp, errno);
