@@ -1,3 +1,17 @@
+// smtp::ServerSession: theory of operation.
+//
+// Bytes from the client collect in `input_`; `process()` takes from it what the current mode
+// allows and appends replies to `output_`, so replies come out in the order of the commands
+// however the bytes were split (PIPELINING). Modes: command lines (ended by LF, an optional CR
+// before it dropped); DATA content; a BDAT chunk, counted in octets; the lines of an AUTH
+// exchange. Processing pauses while STARTTLS waits for the handshake (the bytes that came with
+// it are dropped) and, with `confirm_storage`, while a message waits for the driver's verdict.
+//
+// DATA is read line by line (a line too long to wait for is taken in pieces) with `line_start_`
+// telling whether the next byte follows a CRLF, a bare LF, or nothing (the middle of a line).
+// Only ".\r\n" right after a CRLF ends the data (RFC 5321 4.1.1.4); a bare CR or LF anywhere is
+// remembered and the message refused at its real end (RFC 5321 2.3.8), so no other line end can
+// close the data early and let the bytes after it run as commands (SMTP smuggling).
 #include <missive/smtp/server_session.hpp>
 #include <missive/util/base64.hpp>
 
@@ -52,6 +66,9 @@ void ServerSession::reset_transaction() {
     to_.clear();
     data_.clear();
     too_large_ = false;
+    line_start_ = LineStart::after_crlf;
+    bare_lf_ = false;
+    bare_cr_ = false;
 }
 
 void ServerSession::tls_started() {
@@ -82,15 +99,91 @@ void ServerSession::receive(std::string_view bytes) {
 }
 
 void ServerSession::finish_message() {
-    if (too_large_) {
+    if (bare_lf_) {
+        reply("554 5.5.2 Error: bare <LF> received");
+    } else if (bare_cr_) {
+        reply("554 5.5.2 Error: bare <CR> received");
+    } else if (too_large_) {
         reply("552 5.3.4 Message size exceeds fixed limit of " + std::to_string(options_.max_size) +
               " octets");
     } else {
-        ++queued_;
-        reply("250 2.0.0 Ok: queued as M" + std::to_string(queued_));
         done_.push_back({helo_, from_, to_, user_, tls_, std::move(data_)});
+        if (options_.confirm_storage) {
+            storage_pending_ = true;  // the reply waits for message_stored()
+        } else {
+            ++queued_;
+            reply("250 2.0.0 Ok: queued as M" + std::to_string(queued_));
+        }
     }
     reset_transaction();
+}
+
+void ServerSession::message_stored() {
+    if (!storage_pending_) {
+        return;
+    }
+    storage_pending_ = false;
+    ++queued_;
+    reply("250 2.0.0 Ok: queued as M" + std::to_string(queued_));
+    process();
+}
+
+void ServerSession::message_not_stored() {
+    if (!storage_pending_) {
+        return;
+    }
+    storage_pending_ = false;
+    reply("451 4.3.0 Error: message not stored, try again later");
+    process();
+}
+
+// One step of DATA. @return false when more input is needed
+bool ServerSession::take_data() {
+    const std::size_t lf = input_.find('\n');
+    if (lf == std::string::npos) {
+        if (input_.size() <= max_partial_data_line) {
+            return false;
+        }
+        // A long line, taken in pieces; a CR at the end may be the first half of a CRLF.
+        const std::size_t take = input_.size() - (input_.back() == '\r' ? 1 : 0);
+        data_piece(std::string_view(input_).substr(0, take), false);
+        input_.erase(0, take);
+        return true;
+    }
+    const std::string_view line = std::string_view(input_).substr(0, lf + 1);
+    if (line_start_ == LineStart::after_crlf && line == ".\r\n") {  // RFC 5321 4.1.1.4
+        input_.erase(0, lf + 1);
+        mode_ = Mode::command;
+        finish_message();
+        return true;
+    }
+    data_piece(line, true);
+    input_.erase(0, lf + 1);
+    return true;
+}
+
+// A line of data (with its LF when `ends_line`), or a piece of a long one.
+void ServerSession::data_piece(std::string_view piece, bool ends_line) {
+    if (line_start_ != LineStart::mid_line && !piece.empty() && piece.front() == '.') {
+        piece.remove_prefix(1);  // dot-unstuffing, RFC 5321 4.5.2
+    }
+    std::string_view text = ends_line ? piece.substr(0, piece.size() - 1) : piece;
+    const bool crlf = ends_line && !text.empty() && text.back() == '\r';
+    if (crlf) {
+        text.remove_suffix(1);
+    }
+    if (text.find('\r') != std::string_view::npos) {
+        bare_cr_ = true;
+    }
+    if (ends_line && !crlf) {
+        bare_lf_ = true;
+    }
+    line_start_ = !ends_line ? LineStart::mid_line
+                  : crlf     ? LineStart::after_crlf
+                             : LineStart::after_bare_lf;
+    if (!bare_lf_ && !bare_cr_) {  // a refused message is drained, not kept
+        data_line(piece);
+    }
 }
 
 void ServerSession::data_line(std::string_view line) {
@@ -103,7 +196,7 @@ void ServerSession::data_line(std::string_view line) {
 
 void ServerSession::process() {
     while ((!input_.empty() || (mode_ == Mode::bdat && bdat_left_ == 0)) && !closed_ &&
-           !tls_pending_) {
+           !tls_pending_ && !storage_pending_) {
         if (mode_ == Mode::bdat) {
             const std::size_t take = std::min(bdat_left_, input_.size());
             data_line(std::string_view(input_).substr(0, take));
@@ -122,26 +215,13 @@ void ServerSession::process() {
             }
             continue;
         }
-        const std::size_t lf = input_.find('\n');
         if (mode_ == Mode::data) {
-            if (lf == std::string::npos) {
-                if (input_.size() > max_partial_data_line) {  // a long line, taken in pieces
-                    data_line(input_);
-                    input_.clear();
-                }
+            if (!take_data()) {
                 return;
             }
-            const std::string_view line = std::string_view(input_).substr(0, lf + 1);
-            if (line == ".\r\n" || line == ".\n") {
-                input_.erase(0, lf + 1);
-                mode_ = Mode::command;
-                finish_message();
-                continue;
-            }
-            data_line(line.front() == '.' ? line.substr(1) : line);  // dot-unstuffing
-            input_.erase(0, lf + 1);
             continue;
         }
+        const std::size_t lf = input_.find('\n');
         if (lf == std::string::npos) {
             if (input_.size() > options_.max_line) {
                 reply("500 5.5.6 Error: line too long");
@@ -317,6 +397,7 @@ void ServerSession::command(std::string_view line) {
             reply("554 5.5.1 Error: no valid recipients");
         } else {
             mode_ = Mode::data;
+            line_start_ = LineStart::after_crlf;  // the CRLF of DATA comes before the data
             reply("354 End data with <CR><LF>.<CR><LF>");
         }
     } else if (verb == "bdat") {

@@ -15,17 +15,22 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include <sys/socket.h>
-
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <ctime>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
+#include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <thread>
 
 namespace missive::cli {
@@ -38,8 +43,11 @@ struct CaptureFlags {
     std::string tls_cert;
     std::string tls_key;
     std::size_t max_size = std::size_t{50} << 20;
+    std::size_t max_connections = 32;
+    unsigned idle_timeout = 300;  // seconds
     bool once = false;
     bool allow_plaintext_auth = false;
+    bool allow_remote = false;
 };
 
 using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
@@ -49,8 +57,12 @@ using Cert = std::unique_ptr<X509, decltype(&X509_free)>;
     throw std::runtime_error(std::string("generating the TLS certificate failed at ") + what);
 }
 
-// A self-signed certificate (EC P-256, one year) for `host`, localhost and 127.0.0.1.
-std::pair<Key, Cert> make_certificate(const std::string& host) {
+// A self-signed certificate (EC P-256, one year) for localhost, 127.0.0.1, ::1 and the address
+// listened on.
+std::pair<Key, Cert> make_certificate(const asio::ip::address& address) {
+    const std::string host = address.is_loopback() || address.is_unspecified()
+                                 ? std::string("localhost")
+                                 : address.to_string();
     Key key(EVP_EC_gen("P-256"), EVP_PKEY_free);
     Cert cert(X509_new(), X509_free);
     if (!key || !cert) {
@@ -72,11 +84,8 @@ std::pair<Key, Cert> make_certificate(const std::string& host) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    const bool is_ip = host.find_first_not_of("0123456789.") == std::string::npos ||
-                       host.find(':') != std::string::npos;
     const std::string san =
-        "DNS:localhost,IP:127.0.0.1,IP:::1" +
-        (host == "localhost" ? std::string() : (is_ip ? ",IP:" : ",DNS:") + host);
+        "DNS:localhost,IP:127.0.0.1,IP:::1" + (host == "localhost" ? std::string() : ",IP:" + host);
     for (const auto& [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
                                      {NID_basic_constraints, "critical,CA:TRUE"},
                                      {NID_subject_key_identifier, "hash"}}) {
@@ -103,169 +112,345 @@ void write_pem(const std::filesystem::path& path, X509* cert) {
     std::fclose(f);
 }
 
-std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
-    const auto colon = listen.rfind(':');
-    if (colon == std::string::npos) {
-        throw std::invalid_argument("--listen must be HOST:PORT, not '" + listen + "'");
+// A mistake on the command line: exit 64.
+struct UsageError : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
+};
+
+bool is_loopback(const asio::ip::address& a) {
+    if (a.is_v4()) {
+        return a.to_v4().is_loopback();  // 127.0.0.0/8
     }
-    std::string host = listen.substr(0, colon);
-    if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
-    const int port = std::stoi(listen.substr(colon + 1));
-    if (port < 0 || port > 65535) {
-        throw std::invalid_argument("--listen has an invalid port");
-    }
-    return {host, static_cast<std::uint16_t>(port)};
+    const auto v6 = a.to_v6();
+    return v6.is_loopback() ||
+           (v6.is_v4_mapped() && asio::ip::make_address_v4(asio::ip::v4_mapped, v6).is_loopback());
 }
 
-struct Server {
-    explicit Server(const CaptureFlags& f)
-        : flags(f) {}
+// "127.0.0.1:2525", "[::1]:2525", ":2525" (127.0.0.1) or "localhost:2525". Anything but a
+// loopback address needs --allow-remote: this server takes mail from anyone who can reach it.
+asio::ip::tcp::endpoint parse_listen(const std::string& listen, bool allow_remote) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) {
+        throw UsageError("--listen must be HOST:PORT, not '" + listen + "'");
+    }
+    std::string host = listen.substr(0, colon);
+    const std::string port_text = listen.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    } else if (host.find(':') != std::string::npos) {
+        throw UsageError("--listen: write an IPv6 address in brackets, as [::1]:2525");
+    }
+    if (host.empty() || host == "localhost") {
+        host = "127.0.0.1";
+    }
+    unsigned port = 0;
+    const char* end = port_text.data() + port_text.size();
+    const auto [ptr, ec] = std::from_chars(port_text.data(), end, port);
+    if (port_text.empty() || ec != std::errc{} || ptr != end || port > 65535) {
+        throw UsageError("--listen: '" + port_text + "' is not a port (0 to 65535)");
+    }
+    asio::error_code bad;
+    const auto address = asio::ip::make_address(host, bad);
+    if (bad) {
+        throw UsageError("--listen: '" + host +
+                         "' is not an IP address (write 127.0.0.1, [::1], or :PORT for "
+                         "127.0.0.1)");
+    }
+    if (!allow_remote && !is_loopback(address)) {
+        throw UsageError("--listen " + listen +
+                         ": not a loopback address, so anyone who can reach it could put mail "
+                         "into the Maildir; add --allow-remote to listen there anyway");
+    }
+    return {address, static_cast<std::uint16_t>(port)};
+}
 
-    const CaptureFlags& flags;
-    asio::ssl::context tls{asio::ssl::context::tls_server};
-    asio::io_context io;
-    asio::ip::tcp::acceptor acceptor{io};
-    std::mutex mutex;
-    std::condition_variable idle;
-    int active = 0;
-    std::atomic<bool> stored_one{false};
+std::string endpoint_text(const asio::ip::tcp::endpoint& e) {
+    const std::string address = e.address().to_string();
+    return (e.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(e.port());
+}
 
-    void stop() {
-        asio::post(io, [this] {
-            asio::error_code ignored;
-            acceptor.close(ignored);
-            io.stop();
+// One client: its own io_context, so that its thread can wait for each operation with a
+// deadline (run_for), and so that the server can interrupt it by posting a close.
+struct Connection {
+    asio::io_context io{1};
+    asio::ip::tcp::socket socket{io};
+    std::thread thread;
+    std::atomic<bool> finished{false};
+};
+
+// Accepts on one thread (io), serves each client on a thread of its own, at most
+// --max-connections at a time, and joins every one of them before it returns.
+class Server {
+public:
+    Server(const CaptureFlags& flags, asio::ssl::context& tls)
+        : flags_(flags)
+        , tls_(tls) {}
+
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+    Server(Server&&) = delete;
+    Server& operator=(Server&&) = delete;
+
+    ~Server() { join_all(); }
+
+    // Listens on `endpoint` and serves until SIGINT, SIGTERM or, with --once, the end of the
+    // first connection that delivered a message; prints the address, then `banner_tail`.
+    void run(const asio::ip::tcp::endpoint& endpoint, const std::string& banner_tail) {
+        acceptor_.open(endpoint.protocol());
+        acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+        acceptor_.bind(endpoint);
+        acceptor_.listen();
+        signals_.async_wait([this](const asio::error_code& ec, int) {
+            if (!ec) {
+                stop();
+            }
         });
+        std::cout << "listening on " << endpoint_text(acceptor_.local_endpoint()) << banner_tail
+                  << std::endl;
+        accept();
+        io_.run();
+        join_all();
     }
 
-    void serve(asio::ip::tcp::socket socket) {
-        std::string peer = "unknown";
-        try {
-            peer = socket.remote_endpoint().address().to_string();
-            // A client that stops talking is dropped after five minutes.
-            const timeval limit{300, 0};
-            ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-            ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-            smtp::ServerSession session({.hostname = "localhost",
-                                         .max_size = flags.max_size,
-                                         .tls_available = true,
-                                         .auth_requires_tls = !flags.allow_plaintext_auth});
-            std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> secure;
-            std::array<char, 65536> buffer{};
-            for (;;) {
-                const std::string_view out = session.output();
-                if (!out.empty()) {
-                    if (secure) {
-                        asio::write(*secure, asio::buffer(out.data(), out.size()));
-                    } else {
-                        asio::write(socket, asio::buffer(out.data(), out.size()));
-                    }
-                    session.consume_output(out.size());
-                }
-                if (session.closed()) {
-                    break;
-                }
-                if (session.tls_requested()) {
-                    secure.emplace(socket, tls);
-                    secure->handshake(asio::ssl::stream_base::server);
-                    session.tls_started();
-                    continue;
-                }
-                asio::error_code ec;
-                const std::size_t n = secure ? secure->read_some(asio::buffer(buffer), ec)
-                                             : socket.read_some(asio::buffer(buffer), ec);
-                if (ec) {
-                    break;  // the client went away
-                }
-                session.receive({buffer.data(), n});
-                while (auto m = session.take_message()) {
-                    const auto file = store_in_maildir(flags.maildir, *m, peer);
-                    std::string to;
-                    for (const auto& r : m->to) {
-                        to += (to.empty() ? "" : ",") + r;
-                    }
-                    const std::lock_guard lock(mutex);
-                    const std::time_t now = std::time(nullptr);
-                    std::array<char, 32> stamp{};
-                    std::tm tm{};
-                    std::strftime(stamp.data(), stamp.size(), "%Y-%m-%dT%H:%M:%S",
-                                  localtime_r(&now, &tm));
-                    std::cout << stamp.data() << " from=<" << m->from << "> to=" << to
-                              << " size=" << m->data.size() << (m->tls ? " tls" : "")
-                              << (m->user.empty() ? "" : " user=" + m->user)
-                              << " file=" << file.string() << std::endl;
-                    stored_one = true;
-                }
-            }
-        } catch (const std::exception& e) {
-            const std::lock_guard lock(mutex);
-            std::cerr << "missive capture: connection from " << peer << ": " << e.what() << '\n';
+private:
+    void stop() {
+        stopping_ = true;
+        asio::error_code ignored;
+        acceptor_.close(ignored);
+        signals_.cancel(ignored);
+        for (auto& c : connections_) {
+            // Runs on the connection's thread: its pending read or write ends at once.
+            asio::post(c.io, [&c] {
+                asio::error_code e;
+                c.socket.close(e);
+            });
         }
-        const std::lock_guard lock(mutex);
-        --active;
-        idle.notify_all();
-        if (flags.once && stored_one) {
+    }
+
+    void join_all() {
+        if (!stopping_) {
             stop();
         }
+        for (auto& c : connections_) {
+            if (c.thread.joinable()) {
+                c.thread.join();
+            }
+        }
+        connections_.clear();
+    }
+
+    // Joins the threads of connections that ended. @return how many are still open
+    std::size_t reap() {
+        for (auto it = connections_.begin(); it != connections_.end();) {
+            if (it->finished) {
+                it->thread.join();
+                it = connections_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        return connections_.size();
     }
 
     void accept() {
-        acceptor.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+        acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+            if (stopping_ || ec == asio::error::operation_aborted) {
+                return;
+            }
             if (ec) {
-                return;  // closed: stopping
+                const std::lock_guard lock(print_);
+                std::cerr << "missive capture: accept: " << ec.message() << '\n';
+            } else if (reap() >= flags_.max_connections) {
+                refuse(std::move(socket));
+            } else {
+                auto& c = connections_.emplace_back();
+                const auto protocol = acceptor_.local_endpoint().protocol();
+                c.socket.assign(protocol, socket.release());
+                c.thread = std::thread([this, &c] { serve(c); });
             }
-            {
-                const std::lock_guard lock(mutex);
-                ++active;
-            }
-            std::thread([this, s = std::move(socket)]() mutable { serve(std::move(s)); }).detach();
             accept();
         });
     }
+
+    // Over the limit: RFC 5321 3.8 allows a 421 instead of the greeting.
+    static void refuse(asio::ip::tcp::socket socket) {
+        static constexpr std::string_view reply = "421 4.3.2 too many connections\r\n";
+        asio::error_code ignored;
+        socket.non_blocking(true, ignored);  // a new socket's buffer takes it at once
+        socket.write_some(asio::buffer(reply), ignored);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+    }
+
+    // Runs the connection's pending operation to its end, or until the idle timeout; then the
+    // operation is cancelled (it completes with operation_aborted). @return false on timeout
+    bool wait(Connection& c) const {
+        c.io.restart();
+        c.io.run_for(std::chrono::seconds(flags_.idle_timeout));
+        if (c.io.stopped()) {
+            return true;
+        }
+        asio::error_code ignored;
+        c.socket.cancel(ignored);
+        c.io.run();
+        return false;
+    }
+
+    void report(const std::string& peer, const std::string& what) {
+        const std::lock_guard lock(print_);
+        std::cerr << "missive capture: connection from " << peer << ": " << what << '\n';
+    }
+
+    void print_stored(const smtp::ReceivedMessage& m, const std::filesystem::path& file) {
+        std::string to;
+        for (const auto& r : m.to) {
+            to += (to.empty() ? "" : ",") + escape_controls(r);
+        }
+        const std::time_t now = std::time(nullptr);
+        std::array<char, 32> stamp{};
+        std::tm tm{};
+        std::strftime(stamp.data(), stamp.size(), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
+        const std::lock_guard lock(print_);
+        std::cout << stamp.data() << " from=<" << escape_controls(m.from) << "> to=" << to
+                  << " size=" << m.data.size() << (m.tls ? " tls" : "")
+                  << (m.user.empty() ? "" : " user=" + escape_controls(m.user))
+                  << " file=" << escape_controls(file.string()) << std::endl;
+    }
+
+    void serve(Connection& c) {
+        std::string peer = "unknown";
+        bool stored = false;
+        try {
+            peer = c.socket.remote_endpoint().address().to_string();
+            converse(c, peer, stored);
+        } catch (const std::exception& e) {
+            report(peer, e.what());
+        }
+        asio::error_code ignored;
+        c.socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        c.finished = true;
+        asio::post(io_, [this, stored] {
+            reap();
+            if (flags_.once && stored) {
+                stop();
+            }
+        });
+    }
+
+    // The SMTP dialogue; `stored` becomes true once a message was stored.
+    void converse(Connection& c, const std::string& peer, bool& stored) {
+        smtp::ServerSession session({.hostname = "localhost",
+                                     .max_size = flags_.max_size,
+                                     .tls_available = true,
+                                     .auth_requires_tls = !flags_.allow_plaintext_auth,
+                                     .confirm_storage = true});
+        std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> secure;
+        std::array<char, 65536> buffer{};
+        asio::error_code ec;
+        std::size_t n = 0;
+        const auto done = [&ec, &n](const asio::error_code& e, std::size_t bytes) {
+            ec = e;
+            n = bytes;
+        };
+        for (;;) {
+            const std::string_view out = session.output();
+            if (!out.empty()) {
+                if (secure) {
+                    asio::async_write(*secure, asio::buffer(out.data(), out.size()), done);
+                } else {
+                    asio::async_write(c.socket, asio::buffer(out.data(), out.size()), done);
+                }
+                if (!wait(c)) {
+                    report(peer, "the client stopped reading; closed");
+                    return;
+                }
+                if (ec) {
+                    return;  // the client went away, or the server stops
+                }
+                session.consume_output(out.size());
+            }
+            if (session.closed()) {
+                return;
+            }
+            if (session.tls_requested()) {
+                secure.emplace(c.socket, tls_);
+                secure->async_handshake(asio::ssl::stream_base::server,
+                                        [&ec](const asio::error_code& e) { ec = e; });
+                if (!wait(c) || ec) {
+                    report(peer, "TLS handshake failed" + (ec ? ": " + ec.message() : ""));
+                    return;
+                }
+                session.tls_started();
+                continue;
+            }
+            if (secure) {
+                secure->async_read_some(asio::buffer(buffer), done);
+            } else {
+                c.socket.async_read_some(asio::buffer(buffer), done);
+            }
+            if (!wait(c)) {
+                // RFC 5321 4.5.3.2: the server may close an idle connection, saying so first.
+                static constexpr std::string_view bye =
+                    "421 4.4.2 localhost Error: timeout exceeded\r\n";
+                if (secure) {
+                    asio::async_write(*secure, asio::buffer(bye), done);
+                } else {
+                    asio::async_write(c.socket, asio::buffer(bye), done);
+                }
+                (void)wait(c);
+                report(peer, "idle for " + std::to_string(flags_.idle_timeout) + " s; closed");
+                return;
+            }
+            if (ec) {
+                return;  // the client went away, or the server stops
+            }
+            session.receive({buffer.data(), n});
+            while (auto m = session.take_message()) {
+                try {
+                    const auto file = store_in_maildir(flags_.maildir, *m, peer);
+                    print_stored(*m, file);
+                    stored = true;
+                    session.message_stored();
+                } catch (const std::exception& e) {
+                    report(peer, std::string("message not stored: ") + e.what());
+                    session.message_not_stored();
+                }
+            }
+        }
+    }
+
+    const CaptureFlags& flags_;
+    asio::ssl::context& tls_;
+    asio::io_context io_;
+    asio::ip::tcp::acceptor acceptor_{io_};
+    asio::signal_set signals_{io_, SIGINT, SIGTERM};
+    std::list<Connection> connections_;  // touched on io_'s thread only
+    bool stopping_ = false;              // likewise
+    std::mutex print_;
 };
 
 int run_capture(const CaptureFlags& flags) {
-    Server server(flags);
-    std::filesystem::create_directories(flags.maildir);
-    server.tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                           asio::ssl::context::no_tlsv1_1);
-    const auto [host, port] = split_listen(flags.listen);
+    const auto endpoint = parse_listen(flags.listen, flags.allow_remote);
+    prepare_maildir(flags.maildir);
+    asio::ssl::context tls{asio::ssl::context::tls_server};
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
     if (!flags.tls_cert.empty() || !flags.tls_key.empty()) {
-        server.tls.use_certificate_chain_file(flags.tls_cert);
-        server.tls.use_private_key_file(flags.tls_key.empty() ? flags.tls_cert : flags.tls_key,
-                                        asio::ssl::context::pem);
+        tls.use_certificate_chain_file(flags.tls_cert);
+        tls.use_private_key_file(flags.tls_key.empty() ? flags.tls_cert : flags.tls_key,
+                                 asio::ssl::context::pem);
     } else {
-        auto [key, cert] = make_certificate(host);
-        SSL_CTX_use_certificate(server.tls.native_handle(), cert.get());
-        SSL_CTX_use_PrivateKey(server.tls.native_handle(), key.get());
+        auto [key, cert] = make_certificate(endpoint.address());
+        SSL_CTX_use_certificate(tls.native_handle(), cert.get());
+        SSL_CTX_use_PrivateKey(tls.native_handle(), key.get());
         write_pem(std::filesystem::path(flags.maildir) / "capture-cert.pem", cert.get());
     }
-    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(host), port);
-    server.acceptor.open(endpoint.protocol());
-    server.acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-    server.acceptor.bind(endpoint);
-    server.acceptor.listen();
-    asio::signal_set signals(server.io, SIGINT, SIGTERM);
-    signals.async_wait([&server](const asio::error_code& ec, int) {
-        if (!ec) {
-            server.stop();
-        }
-    });
-    const auto bound = server.acceptor.local_endpoint();
-    std::cout << "listening on " << bound.address().to_string() << ":" << bound.port()
-              << ", storing in " << flags.maildir << "/new"
-              << (flags.tls_cert.empty()
-                      ? " (STARTTLS certificate: " + flags.maildir + "/capture-cert.pem)"
-                      : std::string())
-              << std::endl;
-    server.accept();
-    server.io.run();
-    // Connections finish what they are doing (at most a few seconds).
-    std::unique_lock lock(server.mutex);
-    server.idle.wait_for(lock, std::chrono::seconds(5), [&] { return server.active == 0; });
+    Server server(flags, tls);
+    server.run(endpoint, ", storing in " + flags.maildir + "/new" +
+                             (flags.tls_cert.empty() ? " (STARTTLS certificate: " + flags.maildir +
+                                                           "/capture-cert.pem)"
+                                                     : std::string()));
     return exit_ok;
 }
 
@@ -278,7 +463,10 @@ void add_capture(CLI::App& app, int& status) {
         "A local SMTP server for development: accepts every message (STARTTLS with a generated "
         "certificate, AUTH for any user) and stores it in a Maildir, printing a line per "
         "message. Port 0 picks a free port; the first line says which.");
-    cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on")->capture_default_str();
+    cmd->add_option("--listen", flags->listen,
+                    "HOST:PORT to listen on: an IP address ([::1] for IPv6; empty for "
+                    "127.0.0.1); other than loopback only with --allow-remote")
+        ->capture_default_str();
     cmd->add_option("--maildir", flags->maildir, "Maildir to store messages in (new/)")
         ->capture_default_str();
     cmd->add_option("--tls-cert", flags->tls_cert,
@@ -287,6 +475,17 @@ void add_capture(CLI::App& app, int& status) {
     cmd->add_option("--tls-key", flags->tls_key, "Private key (PEM) of --tls-cert");
     cmd->add_option("--max-size", flags->max_size, "Largest message accepted, in octets (SIZE)")
         ->capture_default_str();
+    cmd->add_option("--max-connections", flags->max_connections,
+                    "Clients served at once; one more gets 421 and is closed")
+        ->check(CLI::Range(1, 10000))
+        ->capture_default_str();
+    cmd->add_option("--idle-timeout", flags->idle_timeout,
+                    "Seconds a client may keep the server waiting before it is closed")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
+    cmd->add_flag("--allow-remote", flags->allow_remote,
+                  "Allow --listen on an address other than loopback (127.0.0.0/8, ::1): anyone "
+                  "who can reach it can then store mail");
     cmd->add_flag("--once", flags->once,
                   "Exit after the first connection that delivered a message");
     cmd->add_flag("--allow-plaintext-auth", flags->allow_plaintext_auth,
@@ -294,6 +493,9 @@ void add_capture(CLI::App& app, int& status) {
     cmd->callback([flags, &status] {
         try {
             status = run_capture(*flags);
+        } catch (const UsageError& e) {
+            std::cerr << "missive capture: " << e.what() << '\n';
+            status = exit_usage;
         } catch (const std::exception& e) {
             std::cerr << "missive capture: " << e.what() << '\n';
             status = exit_config;

@@ -2,16 +2,21 @@
 
 #include <missive/mime/message.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
-#include <fstream>
+#include <system_error>
 
 namespace missive::cli {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 std::string unique_name() {
     static std::atomic<unsigned> counter{0};
@@ -27,42 +32,158 @@ std::string unique_name() {
            std::to_string(getpid()) + "Q" + std::to_string(++counter) + "." + h;
 }
 
-}  // namespace
+[[noreturn]] void fail(const char* what, const fs::path& path, int error) {
+    throw fs::filesystem_error(what, path, std::error_code(error, std::generic_category()));
+}
 
-std::filesystem::path store_in_maildir(const std::filesystem::path& dir,
-                                       const smtp::ReceivedMessage& m, const std::string& peer) {
-    for (const char* sub : {"tmp", "new", "cur"}) {
-        std::filesystem::create_directories(dir / sub);
+void make_directory(const fs::path& path) {
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+        fail("cannot create directory", path, errno);
     }
-    const std::string name = unique_name();
-    const auto tmp = dir / "tmp" / name;
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        std::string recipients;
-        for (const auto& r : m.to) {
-            recipients += (recipients.empty() ? "" : ", ") + ("<" + r + ">");
+}
+
+// Closes the descriptor it holds when it goes out of scope (reporting is close_checked's job).
+class Descriptor {
+public:
+    explicit Descriptor(int fd)
+        : fd_(fd) {}
+
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    Descriptor(Descriptor&&) = delete;
+    Descriptor& operator=(Descriptor&&) = delete;
+
+    ~Descriptor() {
+        if (fd_ >= 0) {
+            ::close(fd_);
         }
-        out << "Return-Path: <" << m.from << ">\n"
-            << "X-Missive-Rcpt: " << recipients << "\n"
-            << "Received: from " << m.helo << " (" << peer << ")\n\tby missive capture with "
-            << (m.tls ? "ESMTPS" : "ESMTP") << (m.user.empty() ? "" : "A") << ";\n\t"
-            << mime::format_date(std::chrono::system_clock::now()) << "\n";
-        std::string text;
-        text.reserve(m.data.size());
-        for (std::size_t i = 0; i < m.data.size(); ++i) {
-            if (m.data[i] == '\r' && i + 1 < m.data.size() && m.data[i + 1] == '\n') {
+    }
+
+    [[nodiscard]] int get() const { return fd_; }
+
+    // close(2) can report a write error that write(2) did not (NFS, quotas).
+    void close_checked(const fs::path& path) {
+        const int fd = fd_;
+        fd_ = -1;
+        if (::close(fd) != 0) {
+            fail("cannot write", path, errno);
+        }
+    }
+
+private:
+    int fd_;
+};
+
+void write_all(int fd, std::string_view bytes, const fs::path& path) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) {
                 continue;
             }
-            text += m.data[i];
+            fail("cannot write", path, errno);
         }
-        out << text;
-        if (!out) {
-            throw std::filesystem::filesystem_error("cannot write", tmp,
-                                                    std::make_error_code(std::errc::io_error));
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+void sync_directory(const fs::path& path) {
+    Descriptor dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() < 0 || ::fsync(dir.get()) != 0) {
+        fail("cannot flush directory", path, errno);
+    }
+    dir.close_checked(path);
+}
+
+std::string file_text(const smtp::ReceivedMessage& m, const std::string& peer) {
+    std::string recipients;
+    for (const auto& r : m.to) {
+        recipients += (recipients.empty() ? "<" : ", <") + escape_controls(r) + ">";
+    }
+    std::string text = "Return-Path: <" + escape_controls(m.from) + ">\n" +
+                       "X-Missive-Rcpt: " + recipients + "\n" + "Received: from " +
+                       escape_controls(m.helo) + " (" + escape_controls(peer) +
+                       ")\n\tby missive capture with " + (m.tls ? "ESMTPS" : "ESMTP") +
+                       (m.user.empty() ? "" : "A") + ";\n\t" +
+                       mime::format_date(std::chrono::system_clock::now()) + "\n";
+    text.reserve(text.size() + m.data.size());
+    for (std::size_t i = 0; i < m.data.size(); ++i) {
+        if (m.data[i] == '\r' && i + 1 < m.data.size() && m.data[i + 1] == '\n') {
+            continue;
+        }
+        text += m.data[i];
+    }
+    return text;
+}
+
+}  // namespace
+
+std::string escape_controls(std::string_view text) {
+    static constexpr std::string_view hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    const auto escape = [&out](unsigned char c) {
+        out += "\\x";
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const auto next = static_cast<unsigned char>(i + 1 < text.size() ? text[i + 1] : '\0');
+        if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+            escape(c);
+        } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // U+0080 to U+009F
+            escape(c);
+            escape(next);
+            ++i;
+        } else {
+            out += static_cast<char>(c);
         }
     }
-    auto file = dir / "new" / name;
-    std::filesystem::rename(tmp, file);
+    return out;
+}
+
+void prepare_maildir(const fs::path& dir) {
+    if (!fs::exists(dir)) {
+        if (dir.has_parent_path()) {
+            fs::create_directories(dir.parent_path());
+        }
+        make_directory(dir);
+    }
+    for (const char* sub : {"tmp", "new", "cur"}) {
+        make_directory(dir / sub);
+    }
+}
+
+fs::path store_in_maildir(const fs::path& dir, const smtp::ReceivedMessage& m,
+                          const std::string& peer) {
+    prepare_maildir(dir);
+    const std::string name = unique_name();
+    const fs::path tmp = dir / "tmp" / name;
+    fs::path file = dir / "new" / name;
+    Descriptor out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (out.get() < 0) {
+        fail("cannot create", tmp, errno);
+    }
+    try {
+        write_all(out.get(), file_text(m, peer), tmp);
+        if (::fsync(out.get()) != 0) {
+            fail("cannot write", tmp, errno);
+        }
+        out.close_checked(tmp);
+        fs::rename(tmp, file);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        throw;
+    }
+    sync_directory(dir / "new");
     return file;
 }
 

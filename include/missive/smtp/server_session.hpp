@@ -17,6 +17,10 @@ struct ServerOptions {
     bool tls_available = false;     ///< offer STARTTLS (the driver can do the handshake)
     bool tls_active = false;        ///< the connection is TLS from the start (port 465)
     bool auth_requires_tls = true;  ///< offer AUTH only once TLS is active
+    /// The reply to the end of a message waits for `message_stored()` or `message_not_stored()`,
+    /// so that the client hears 250 only for a message that was kept (a driver that writes files
+    /// sets it); when false, the session answers 250 at once.
+    bool confirm_storage = false;
 };
 
 /** A message the session received, with its envelope. */
@@ -40,6 +44,14 @@ struct ReceivedMessage {
  * PLAIN and LOGIN, accepting any credentials (this is a server that catches mail, not one that
  * guards it) but, by default, only over TLS. Bytes that follow STARTTLS before the handshake are
  * discarded (no command injection). Memory is bounded by `max_line` and `max_size`.
+ *
+ * Only <CRLF>.<CRLF> ends DATA (RFC 5321 4.1.1.4), so a bare `<LF>.<LF>` (or `<CR>.<CR>`,
+ * `<CRLF>.<LF>`, `<LF>.<CRLF>`) is message content and what follows it is never taken as a
+ * command (no SMTP smuggling). A message with a bare CR or LF anywhere in its data is refused after
+ * its end with "554 5.5.2 Error: bare <LF> received" (or <CR>), as Postfix does with
+ * `smtpd_forbid_bare_newline = reject`: RFC 5321 2.3.8 allows CR and LF only together. Command
+ * lines may end in a bare LF (Postfix's `normalize`), which is convenient with netcat and cannot
+ * end a message.
  */
 class ServerSession {
 public:
@@ -66,6 +78,25 @@ public:
     /** @return the next message received completely, or nullopt */
     std::optional<ReceivedMessage> take_message();
 
+    /**
+     * With `ServerOptions::confirm_storage`: the message last taken with `take_message` was
+     * stored; the client gets "250 2.0.0 Ok: queued as …" and input is processed again.
+     */
+    void message_stored();
+
+    /**
+     * With `ServerOptions::confirm_storage`: the message last taken with `take_message` could not
+     * be stored; the client gets "451 4.3.0 Error: message not stored, try again later" and input
+     * is processed again.
+     */
+    void message_not_stored();
+
+    /**
+     * @return true while a message waits for `message_stored()` or `message_not_stored()`
+     * (only with `ServerOptions::confirm_storage`); until then input is kept, not processed
+     */
+    [[nodiscard]] bool storage_pending() const { return storage_pending_; }
+
     /** @return true after QUIT was answered: the driver sends the output and closes */
     [[nodiscard]] bool closed() const { return closed_; }
 
@@ -74,6 +105,12 @@ private:
 
     void process();
     void command(std::string_view line);
+    // Where the next data byte stands: only after a CRLF (or at the start of the data) may
+    // ".\r\n" end the message.
+    enum class LineStart { after_crlf, after_bare_lf, mid_line };
+
+    bool take_data();
+    void data_piece(std::string_view piece, bool ends_line);
     void data_line(std::string_view line);
     void reply(std::string_view text);
     void reset_transaction();
@@ -97,6 +134,10 @@ private:
     std::vector<std::string> to_;
     std::string data_;
     bool too_large_ = false;
+    LineStart line_start_ = LineStart::after_crlf;
+    bool bare_lf_ = false;
+    bool bare_cr_ = false;
+    bool storage_pending_ = false;
     std::size_t bdat_left_ = 0;
     bool bdat_last_ = false;
     unsigned queued_ = 0;

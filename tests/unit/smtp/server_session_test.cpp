@@ -159,3 +159,133 @@ TEST(ServerSession, AuthPlainAndLoginAcceptAnyone) {
     EXPECT_EQ(talk(c, "AUTH PLAIN\r\n*\r\n"), "334 \r\n501 5.7.0 Authentication aborted\r\n");
     EXPECT_EQ(talk(c, "AUTH CRAM-MD5\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
 }
+
+namespace {
+
+// Feeds `input` whole, then split at every byte, then one byte at a time, to fresh sessions;
+// every way must give the same answers (returned, after the greeting) and the same number of
+// messages (stored in `messages`).
+std::string replay(const ServerOptions& options, const std::string& input,
+                   std::size_t* messages = nullptr) {
+    const auto count = [](ServerSession& s) {
+        std::size_t n = 0;
+        while (s.take_message()) {
+            ++n;
+        }
+        return n;
+    };
+    ServerSession whole(options);
+    (void)talk(whole, "");
+    const std::string expected = talk(whole, input);
+    const std::size_t expected_messages = count(whole);
+    for (std::size_t split = 1; split < input.size(); ++split) {
+        ServerSession s(options);
+        (void)talk(s, "");
+        std::string out = talk(s, input.substr(0, split));
+        out += talk(s, input.substr(split));
+        EXPECT_EQ(out, expected) << "split at " << split;
+        EXPECT_EQ(count(s), expected_messages) << "split at " << split;
+    }
+    ServerSession bytes(options);
+    (void)talk(bytes, "");
+    std::string out;
+    for (const char c : input) {
+        out += talk(bytes, std::string(1, c));
+    }
+    EXPECT_EQ(out, expected) << "byte by byte";
+    EXPECT_EQ(count(bytes), expected_messages) << "byte by byte";
+    if (messages != nullptr) {
+        *messages = expected_messages;
+    }
+    return expected;
+}
+
+const std::string transaction = "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n";
+const std::string transaction_answers =
+    "250-localhost\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+    "250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n"
+    "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n";
+
+}  // namespace
+
+// SMTP smuggling: an end of data that is not <CRLF>.<CRLF> must not end it, and the commands
+// after it must not run; the message is refused at the real end (bare CR or LF, RFC 5321 2.3.8).
+TEST(ServerSession, OnlyCrLfDotCrLfEndsDataAndNothingIsSmuggled) {
+    const std::string smuggled =
+        "MAIL FROM:<smuggled@evil.test>\r\nRCPT TO:<victim@e.f>\r\nDATA\r\nforged\r\n"
+        ".\r\nQUIT\r\n";
+    for (const auto& [end, refusal] : {std::pair<std::string, std::string>{"\n.\n", "bare <LF>"},
+                                       {"\r.\r", "bare <CR>"},
+                                       {"\r\n.\n", "bare <LF>"},
+                                       {"\n.\r\n", "bare <LF>"},
+                                       {"\r\n.\r\r\n", "bare <CR>"}}) {
+        std::size_t messages = 99;
+        const std::string out = replay({}, transaction + "hello" + end + smuggled, &messages);
+        EXPECT_EQ(out, transaction_answers + "554 5.5.2 Error: " + refusal +
+                           " received\r\n221 2.0.0 Bye\r\n")
+            << testing::PrintToString(end);
+        EXPECT_EQ(messages, 0U) << testing::PrintToString(end);
+    }
+}
+
+TEST(ServerSession, BareLineEndAnywhereInTheDataRefusesTheMessageAndTheSessionGoesOn) {
+    ServerSession s;
+    (void)talk(s, transaction);
+    EXPECT_EQ(talk(s, "line one\nline two\r\n.\r\n"), "554 5.5.2 Error: bare <LF> received\r\n");
+    EXPECT_FALSE(s.take_message());
+    EXPECT_EQ(talk(s, "MAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\nfine\r\n.\r\n"),
+              "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+              "250 2.0.0 Ok: queued as M1\r\n");
+    EXPECT_EQ(s.take_message()->data, "fine\r\n");
+}
+
+TEST(ServerSession, EmptyMessageAndDotStuffingAtEverySplit) {
+    std::size_t messages = 0;
+    EXPECT_EQ(replay({},
+                     transaction + ".\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n"
+                                   "..\r\n...x\r\n.\r\n",
+                     &messages),
+              transaction_answers +
+                  "250 2.0.0 Ok: queued as M1\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+                  "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as M2\r\n");
+    EXPECT_EQ(messages, 2U);
+    ServerSession s;
+    (void)talk(s, transaction + ".\r\n");
+    EXPECT_EQ(s.take_message()->data, "");
+}
+
+// A line longer than the session waits for is taken in pieces; a dot after a piece is in the
+// middle of the line: neither unstuffed nor an end of data.
+TEST(ServerSession, LongLineInPiecesThenDotIsContentNotTheEnd) {
+    const std::string long_line(70000, 'a');
+    ServerSession s;
+    (void)talk(s, transaction);
+    EXPECT_EQ(talk(s, long_line), "");
+    EXPECT_EQ(talk(s, ".\r\nNOOP\r\n"), "");
+    EXPECT_EQ(talk(s, ".\r\n"), "250 2.0.0 Ok: queued as M1\r\n");
+    EXPECT_EQ(s.take_message()->data, long_line + ".\r\nNOOP\r\n");
+
+    ServerSession t;  // a CR at the end of a piece is half of a CRLF, not a bare CR
+    (void)talk(t, transaction);
+    EXPECT_EQ(talk(t, long_line + "\r"), "");
+    EXPECT_EQ(talk(t, "\n.\r\n"), "250 2.0.0 Ok: queued as M1\r\n");
+    EXPECT_EQ(t.take_message()->data, long_line + "\r\n");
+}
+
+TEST(ServerSession, ConfirmStorageHoldsTheReplyAndTheCommandsAfterIt) {
+    ServerSession s({.confirm_storage = true});
+    (void)talk(s, transaction);
+    EXPECT_EQ(talk(s, "x\r\n.\r\nNOOP\r\n"), "");
+    EXPECT_TRUE(s.storage_pending());
+    ASSERT_TRUE(s.take_message());
+    s.message_not_stored();
+    EXPECT_FALSE(s.storage_pending());
+    EXPECT_EQ(talk(s, ""),
+              "451 4.3.0 Error: message not stored, try again later\r\n"
+              "250 2.0.0 Ok\r\n");
+    EXPECT_EQ(talk(s, "MAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\ny\r\n.\r\n"),
+              "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    EXPECT_EQ(s.take_message()->data, "y\r\n");
+    s.message_stored();
+    EXPECT_EQ(talk(s, "QUIT\r\n"), "250 2.0.0 Ok: queued as M1\r\n221 2.0.0 Bye\r\n");
+}
