@@ -597,7 +597,10 @@ void Client::connect(const net::Url& url) {
                             "to 86400, not '" +
                                 value + "'");
             }
-            o.connect_timeout = o.command_timeout = std::chrono::seconds(seconds);
+            // Every wait, as the CLI's --timeout: connect, each reply, each data write, and
+            // the final reply.
+            o.connect_timeout = o.command_timeout = o.data_block_timeout = o.final_reply_timeout =
+                std::chrono::seconds(seconds);
         } else {
             throw Error(errc::config,
                         "unknown URL option '" + key +

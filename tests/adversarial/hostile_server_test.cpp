@@ -156,3 +156,26 @@ TEST(HostileServer, ServerThatStopsReadingDuringData) {
         EXPECT_FALSE(e.report()->message_sent);
     }
 }
+
+// Real servers can list hundreds of extensions in EHLO: a reply of 800 lines and 70 KiB is
+// taken whole, and the connection goes on.
+TEST(HostileServer, LongEhloReplyIsAccepted) {
+    Server server([](Conversation& conv) {
+        conv.send_line("220 hi");
+        (void)conv.read_line();
+        std::string reply = "250-mx.example.org\r\n";
+        for (int i = 0; i < 800; ++i) {
+            reply += "250-X-EXTENSION-" + std::to_string(i) + " " + std::string(70, 'v') + "\r\n";
+        }
+        reply += "250 SIZE 1000000\r\n";
+        conv.send_raw(reply);
+        (void)conv.read_line();  // NOOP
+        conv.send_line("250 ok");
+        conv.wait_eof();
+    });
+    Client c(options());
+    c.connect("127.0.0.1", server.port());
+    EXPECT_TRUE(c.capabilities().has("X-EXTENSION-799"));
+    EXPECT_EQ(c.capabilities().max_size(), 1000000U);
+    EXPECT_EQ(c.noop().code, 250);
+}

@@ -87,8 +87,9 @@ public:
      * connection only: `verify=no` (skip certificate checks, insecure), `ca=FILE`,
      * `capath=DIR`, `peer=NAME` (the name the certificate must carry), `proxy=socks5://…` or
      * `proxy=http://…` (percent-encoded), `helo=NAME`, `auth=MECHANISM`, `timeout=SECONDS`
-     * (connect and each reply). Each connect starts from the options the client was made with,
-     * so nothing of one URL (credentials, CA, verify=no, proxy) carries over to the next.
+     * (every wait: connect, each reply, each data write, the final reply). Each connect starts from
+     * the options the client was made with, so nothing of one URL (credentials, CA, verify=no,
+     * proxy) carries over to the next.
      * @throws Error errc::config for an unknown option, a bad value or a contradictory TLS
      * mode, and as connect(host, port)
      */
