@@ -58,7 +58,7 @@ const std::string& system_fqdn() {
         if (::gethostname(buf.data(), buf.size() - 1) != 0 || buf[0] == '\0') {
             return std::string();
         }
-        const std::string host = buf.data();
+        std::string host = buf.data();
         auto usable = [](const std::string& n) {
             return n.find('.') != std::string::npos && is_domain(n) &&
                    util::ascii_lower(n).rfind("localhost", 0) != 0;
