@@ -9,7 +9,8 @@ foreach(src IN LISTS MISSIVE_BENCHES)
   # OpenSSL::Crypto by name: codec_bench calls OpenSSL itself (its base64 is the baseline).
   target_link_libraries(${name} PRIVATE missive::missive OpenSSL::Crypto benchmark::benchmark_main)
 endforeach()
-if(EXISTS ${PROJECT_SOURCE_DIR}/bench/throughput.cpp)
-  add_executable(throughput bench/throughput.cpp)
-  target_link_libraries(throughput PRIVATE missive::missive missive_warnings)
-endif()
+# End-to-end tools that the bench/run_*.sh scripts drive.
+foreach(name throughput starttls_connections)
+  add_executable(${name} bench/${name}.cpp)
+  target_link_libraries(${name} PRIVATE missive::missive missive_warnings)
+endforeach()
