@@ -102,6 +102,12 @@ const std::string& system_fqdn() {
     return fqdn;
 }
 
+bool same_tls_settings(const net::TlsOptions& a, const net::TlsOptions& b) {
+    return a.ca_file == b.ca_file && a.ca_path == b.ca_path &&
+           a.client_certificate == b.client_certificate && a.client_key == b.client_key &&
+           a.min_version == b.min_version && a.insecure_skip_verify == b.insecure_skip_verify;
+}
+
 std::string_view mode_name(TlsMode mode) {
     switch (mode) {
         case TlsMode::opportunistic:
@@ -162,17 +168,14 @@ struct Client::Impl {
     std::string limit_text;
     std::array<char, read_size> buffer{};
     bool hello_done = false;
+    // Made (or found, shared with every client of equal settings) at the first handshake and
+    // kept: reconnections neither reload the trust store nor lose their sessions.
+    std::shared_ptr<net::TlsContext> tls_context;
 
     explicit Impl(Options o)
         : base(std::move(o))
         , opts(base)
-        , session(session_options()) {
-        if (!base.tls_options.session_cache) {
-            // Reconnections of this client resume their TLS session.
-            base.tls_options.session_cache = std::make_shared<net::TlsSessionCache>();
-            opts.tls_options.session_cache = base.tls_options.session_cache;
-        }
-    }
+        , session(session_options()) {}
 
     smtp::SessionOptions session_options() {
         smtp::SessionOptions so;
@@ -239,6 +242,16 @@ struct Client::Impl {
         return *reply_deadline;
     }
 
+    // The TLS handshake of this connection, against the name its certificate must carry.
+    void handshake() {
+        if (!tls_context) {
+            tls_context = net::TlsContext::shared(opts.tls_options);
+        }
+        stream.start_tls(tls_context,
+                         opts.tls_options.peer_name.empty() ? host : opts.tls_options.peer_name,
+                         from_now(opts.command_timeout, "command_timeout"), opts.stop);
+    }
+
     // Moves bytes until the session needs the caller again (body data, or the operation is over).
     void run() {
         try {
@@ -263,9 +276,7 @@ struct Client::Impl {
                         break;
                     }
                     case smtp::Want::tls_handshake:
-                        stream.start_tls(opts.tls_options, host,
-                                         from_now(opts.command_timeout, "command_timeout"),
-                                         opts.stop);
+                        handshake();
                         session.tls_established();
                         notify({EventKind::tls_established, peer, 0, nullptr});
                         break;
@@ -456,6 +467,9 @@ struct Client::Impl {
     // Opens a connection with `effective` options (base plus a URL's settings).
     void open(Options effective, TlsMode mode, std::string_view to_host, std::uint16_t to_port) {
         close();
+        if (tls_context && !same_tls_settings(opts.tls_options, effective.tls_options)) {
+            tls_context.reset();  // another URL's CA or verify=no: another context
+        }
         opts = std::move(effective);
         tls_mode = mode;
         session = smtp::Session(session_options());
@@ -479,8 +493,7 @@ struct Client::Impl {
         host = std::string(to_host);
         port = to_port;
         if (mode == TlsMode::implicit) {
-            stream.start_tls(opts.tls_options, to_host,
-                             from_now(opts.command_timeout, "command_timeout"), opts.stop);
+            handshake();
             notify({EventKind::tls_established, peer, 0, nullptr});
         }
         session.expect_greeting();

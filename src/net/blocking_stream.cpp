@@ -1,6 +1,8 @@
 #include <missive/error.hpp>
 #include <missive/net/blocking_stream.hpp>
 
+#include "net/tls_context.hpp"
+
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 #include <openssl/ssl.h>
@@ -62,104 +64,7 @@ std::string name_of(X509_NAME* name) {
 
 }  // namespace
 
-struct TlsSessionCache::Impl {
-    mutable std::mutex mutex;
-    std::map<std::string, SSL_SESSION*> sessions;
-
-    ~Impl() {
-        for (auto& [key, session] : sessions) {
-            SSL_SESSION_free(session);
-        }
-    }
-
-    Impl() = default;
-    Impl(const Impl&) = delete;
-    Impl& operator=(const Impl&) = delete;
-    Impl(Impl&&) = delete;
-    Impl& operator=(Impl&&) = delete;
-
-    // Takes ownership of `session`.
-    void put(const std::string& key, SSL_SESSION* session) {
-        const std::lock_guard lock(mutex);
-        auto [it, inserted] = sessions.try_emplace(key, session);
-        if (!inserted) {
-            SSL_SESSION_free(it->second);
-            it->second = session;
-        }
-    }
-
-    // @return a new reference, or nullptr.
-    SSL_SESSION* get(const std::string& key) const {
-        const std::lock_guard lock(mutex);
-        auto it = sessions.find(key);
-        if (it == sessions.end()) {
-            return nullptr;
-        }
-        SSL_SESSION_up_ref(it->second);
-        return it->second;
-    }
-};
-
-TlsSessionCache::TlsSessionCache()
-    : impl_(std::make_unique<Impl>()) {}
-
-TlsSessionCache::~TlsSessionCache() = default;
-
-std::size_t TlsSessionCache::size() const {
-    const std::lock_guard lock(impl_->mutex);
-    return impl_->sessions.size();
-}
-
 namespace {
-
-// Which kept session a connection may resume. A resumed session skips the certificate check,
-// so it carries the trust of the connection that made it: it is offered only to the same server
-// (address, and the host asked for through a proxy), for the same expected name, and under the
-// same verification settings. A session made with verification off, or with other CAs, is never
-// resumed by a connection that verifies.
-std::string session_key(const std::string& peer, std::string_view host, const std::string& name,
-                        const TlsOptions& o) {
-    std::string key;
-    for (const std::string_view part :
-         {std::string_view(peer), host, std::string_view(name),
-          std::string_view(o.insecure_skip_verify ? "unverified" : "verified"),
-          std::string_view(o.ca_file), std::string_view(o.ca_path),
-          std::string_view(o.client_certificate), std::string_view(o.client_key),
-          std::string_view(o.min_version == TlsVersion::tls1_3 ? "1.3" : "1.2")}) {
-        key += std::to_string(part.size());  // length-prefixed: no two tuples give one key
-        key += ':';
-        key += part;
-    }
-    return key;
-}
-
-// Where a new session goes: handed to OpenSSL's callback through the SSL's ex_data.
-struct SessionTarget {
-    std::shared_ptr<TlsSessionCache> cache;
-    std::string key;
-};
-
-// Asio keeps its own pointer in the SSL's app data, so ours goes into an ex_data slot.
-int session_target_index() {
-    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-    return index;
-}
-
-// OpenSSL calls this for every session the server issues (TLS 1.3 sends tickets after the
-// handshake, so asking once right after it would miss them).
-int on_new_session(SSL* ssl, SSL_SESSION* session) {
-    auto* target = static_cast<SessionTarget*>(SSL_get_ex_data(ssl, session_target_index()));
-    if (target == nullptr || target->cache == nullptr) {
-        return 0;
-    }
-    // A copy: OpenSSL marks the connection's own session unresumable when the connection ends
-    // without close_notify, which SMTP servers and clients commonly skip after QUIT.
-    SSL_SESSION* copy = SSL_SESSION_dup(session);
-    if (copy != nullptr) {
-        target->cache->impl().put(target->key, copy);
-    }
-    return 0;  // OpenSSL keeps (and frees) the original
-}
 
 // How a wait ended.
 enum class Outcome { done, timed_out, cancelled };
@@ -235,11 +140,12 @@ struct BlockingStream::Impl {
     // The peer closed its side. Asio's edge-triggered reactor would wait for another readiness
     // event that never comes if asked to read again, so later reads answer from here.
     bool at_eof = false;
-    // The context outlives the stream that refers to it (declared first, destroyed last).
-    std::optional<asio::ssl::context> tls_context;
+    // The context and the session target outlive the TLS stream that refers to them (declared
+    // first, destroyed last).
+    std::shared_ptr<TlsContext> tls_context;
+    std::unique_ptr<TlsContext::Impl::Target> session_target;
     std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_stream;
     std::optional<TlsInfo> tls_info;
-    std::unique_ptr<SessionTarget> session_target;  // outlives tls_stream's SSL
 
     // Runs the asynchronous operation started by `start` until it completes, the deadline
     // passes or `stop` fires. In the latter two cases `abort` (by default: close the socket)
@@ -313,9 +219,9 @@ struct BlockingStream::Impl {
         socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
         tls_stream.reset();
+        session_target.reset();
         tls_context.reset();
         tls_info.reset();
-        session_target.reset();
     }
 
     // Reads or writes through TLS once it is up, else on the plain socket.
@@ -450,8 +356,8 @@ void BlockingStream::write_all(std::string_view bytes, Deadline deadline,
     }
 }
 
-void BlockingStream::start_tls(const TlsOptions& options, std::string_view host, Deadline deadline,
-                               const std::stop_token& stop) {
+void BlockingStream::start_tls(const std::shared_ptr<TlsContext>& context, std::string_view name,
+                               Deadline deadline, const std::stop_token& stop) {
     Impl& m = *impl_;
     if (!m.socket.is_open()) {
         throw Error(errc::connection_lost, "TLS on a closed connection");
@@ -459,81 +365,34 @@ void BlockingStream::start_tls(const TlsOptions& options, std::string_view host,
     if (m.tls_stream) {
         throw Error(errc::invalid_input, "TLS is already active on this connection");
     }
-    const std::string name = options.peer_name.empty() ? std::string(host) : options.peer_name;
-    auto& ctx = m.tls_context.emplace(asio::ssl::context::tls_client);
-    SSL_CTX* native_ctx = ctx.native_handle();
-    SSL_CTX_set_min_proto_version(
-        native_ctx, options.min_version == TlsVersion::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
+    if (!context) {
+        throw Error(errc::invalid_input, "start_tls needs a TLS context");
+    }
     std::error_code ec;
-    auto config_error = [&](const std::string& what) {
-        const std::string detail = ec.message();
-        m.close();
-        throw Error(errc::config, what + ": " + detail, cause_of(ec));
-    };
-    if (options.ca_file.empty() && options.ca_path.empty()) {
-        ctx.set_default_verify_paths(ec);
-        if (ec) {
-            config_error("cannot load the system's trusted certificates");
-        }
-    }
-    if (!options.ca_file.empty()) {
-        ctx.load_verify_file(options.ca_file, ec);
-        if (ec) {
-            config_error("cannot load CA file " + options.ca_file);
-        }
-    }
-    if (!options.ca_path.empty()) {
-        ctx.add_verify_path(options.ca_path, ec);
-        if (ec) {
-            config_error("cannot use CA directory " + options.ca_path);
-        }
-    }
-    if (!options.client_certificate.empty()) {
-        ctx.use_certificate_chain_file(options.client_certificate, ec);
-        if (!ec) {
-            ctx.use_private_key_file(
-                options.client_key.empty() ? options.client_certificate : options.client_key,
-                asio::ssl::context::pem, ec);
-        }
-        if (ec) {
-            config_error("cannot load client certificate " + options.client_certificate);
-        }
-    }
-    ctx.set_verify_mode(options.insecure_skip_verify ? asio::ssl::verify_none
-                                                     : asio::ssl::verify_peer);
-
-    if (options.session_cache) {
-        SSL_CTX_set_session_cache_mode(native_ctx,
-                                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-        SSL_CTX_sess_set_new_cb(native_ctx, on_new_session);
-    }
-
-    auto& tls = m.tls_stream.emplace(m.socket, ctx);
+    m.tls_context = context;
+    auto& tls = m.tls_stream.emplace(m.socket, context->impl().context);
     SSL* ssl = tls.native_handle();
-    if (options.session_cache) {
-        m.session_target = std::make_unique<SessionTarget>(
-            SessionTarget{options.session_cache, session_key(m.peer, host, name, options)});
-        SSL_set_ex_data(ssl, session_target_index(), m.session_target.get());
-        if (SSL_SESSION* kept = options.session_cache->impl().get(m.session_target->key)) {
-            SSL_set_session(ssl, kept);
-            SSL_SESSION_free(kept);
-        }
-    }
+    // Sessions are kept per server and expected name inside the context, which is one set of
+    // verification settings: a session never vouches for another name or a stricter check.
+    m.session_target = std::make_unique<TlsContext::Impl::Target>();
+    m.session_target->key = m.peer + "/" + std::string(name);
+    context->impl().prepare(ssl, *m.session_target);
+    const std::string host_name(name);
     asio::error_code addr_ec;
-    (void)asio::ip::make_address(name, addr_ec);
-    if (!options.insecure_skip_verify) {
+    (void)asio::ip::make_address(host_name, addr_ec);
+    if (context->verifies()) {
         X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
         if (addr_ec) {
-            SSL_set1_host(ssl, name.c_str());
+            SSL_set1_host(ssl, host_name.c_str());
             X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         } else {
-            X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str());
+            X509_VERIFY_PARAM_set1_ip_asc(param, host_name.c_str());
         }
     }
     if (addr_ec) {
         // RFC 6066: SNI carries host names only. (SSL_set_tlsext_host_name, without its cast.)
         SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                 const_cast<char*>(name.c_str()));
+                 const_cast<char*>(host_name.c_str()));
     }
 
     const Deadline start = Clock::now();
@@ -553,7 +412,7 @@ void BlockingStream::start_tls(const TlsOptions& options, std::string_view host,
         m.close();
         if (verify != X509_V_OK) {
             throw Error(errc::certificate,
-                        "certificate of " + target + " not accepted for \"" + name +
+                        "certificate of " + target + " not accepted for \"" + host_name +
                             "\": " + X509_verify_cert_error_string(verify),
                         cause_of(ec));
         }

@@ -65,16 +65,17 @@ public:
 
     /**
      * Runs a TLS client handshake over the connection (after STARTTLS, or at once for implicit
-     * TLS); later reads and writes are encrypted. The certificate is checked against
-     * `options.peer_name` (or `host`), which SNI also sends unless it is an IP address. A session
-     * kept in `options.session_cache` is offered only to the same server, for the same expected
-     * name, and under the same verification settings (CA, client certificate, whether the peer
-     * is verified): resumption never carries trust from a weaker configuration.
+     * TLS); later reads and writes are encrypted. Unless the context skips verification, the
+     * certificate must carry `name` (a host name, or an IP address literal), which SNI also
+     * sends unless it is an address. A session the context kept for this server and name is
+     * offered for resumption, and the sessions the server issues are kept there.
+     * @param context made once for the TLS settings and shared (see TlsContext::shared); the
+     * stream holds it until closed
      * @throws Error errc::certificate (the reason in words: "certificate has expired",
      * "Hostname mismatch", …), errc::tls, errc::timeout, errc::cancelled
      */
-    void start_tls(const TlsOptions& options, std::string_view host, Deadline deadline,
-                   const std::stop_token& stop = {});
+    void start_tls(const std::shared_ptr<TlsContext>& context, std::string_view name,
+                   Deadline deadline, const std::stop_token& stop = {});
 
     /** @return the TLS parameters once `start_tls` succeeded, else nullptr. */
     [[nodiscard]] const TlsInfo* tls() const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -17,32 +18,6 @@ enum class TlsMode {
 /** The oldest protocol version a connection accepts. */
 enum class TlsVersion { tls1_2, tls1_3 };
 
-/**
- * TLS sessions kept for resumption: a later connection to the same server (host and port)
- * offers the session of an earlier one and skips the full handshake. Thread-safe; share one
- * between the connections of a pool. Holds no secret beyond what OpenSSL keeps in a session.
- */
-class TlsSessionCache {
-public:
-    TlsSessionCache();
-    TlsSessionCache(const TlsSessionCache&) = delete;
-    TlsSessionCache& operator=(const TlsSessionCache&) = delete;
-    TlsSessionCache(TlsSessionCache&&) = delete;
-    TlsSessionCache& operator=(TlsSessionCache&&) = delete;
-    ~TlsSessionCache();
-
-    /** @return how many servers have a session kept. */
-    [[nodiscard]] std::size_t size() const;
-
-    struct Impl;
-
-    /** For the TLS code only. */
-    [[nodiscard]] Impl& impl() const { return *impl_; }
-
-private:
-    std::unique_ptr<Impl> impl_;
-};
-
 /** How the client checks the server and presents itself; safe by default. */
 struct TlsOptions {
     /// Trusted CAs: a PEM file and/or a hashed directory; both empty: the system store.
@@ -55,11 +30,61 @@ struct TlsOptions {
     std::string client_certificate{};
     std::string client_key{};
     TlsVersion min_version = TlsVersion::tls1_2;
-    /// Where sessions are kept for resumption; the client makes one per Client when unset.
-    std::shared_ptr<TlsSessionCache> session_cache{};
     /// Accept any certificate and any name. Only for tests against throw-away servers: it
     /// makes TLS worthless against an active attacker.
     bool insecure_skip_verify = false;
+};
+
+/**
+ * The TLS settings of a client made ready once: the trusted CAs loaded, the client certificate
+ * read, the protocol floor and verification set (an OpenSSL `SSL_CTX`), and beside them the
+ * sessions kept for resumption. Making one is the expensive part of TLS (loading the system's
+ * trust store costs tens of milliseconds); a handshake on a made context costs little, and a
+ * resumed one less. Every connection with the same settings should share one:
+ * `TlsContext::shared` hands out the one made for equal settings.
+ *
+ * Sessions are kept per server (its address and the name the certificate must carry) inside the
+ * context, so a session is only ever resumed under the verification settings that made it: a
+ * session made with verification off never vouches for a connection that verifies.
+ *
+ * Thread-safe: many connections on many threads may use one context at once.
+ */
+class TlsContext {
+public:
+    /**
+     * Loads what `options` name (`peer_name` is per connection and ignored here).
+     * @throws Error errc::config ("cannot load CA file /x.pem: No such file or directory",
+     * "cannot load client certificate …", "cannot load the system's trusted certificates …")
+     */
+    explicit TlsContext(const TlsOptions& options);
+    TlsContext(const TlsContext&) = delete;
+    TlsContext& operator=(const TlsContext&) = delete;
+    TlsContext(TlsContext&&) = delete;
+    TlsContext& operator=(TlsContext&&) = delete;
+    ~TlsContext();
+
+    /**
+     * @return the context for settings equal to `options` (CA file and directory, client
+     * certificate and key, minimum version, verification), made on first use and kept for the
+     * process (the 16 most recent settings), so every client with those settings shares its
+     * trust store and its sessions. Files are read when it is made.
+     * @throws Error errc::config as the constructor
+     */
+    static std::shared_ptr<TlsContext> shared(const TlsOptions& options);
+
+    /** @return how many servers have a session kept for resumption. */
+    [[nodiscard]] std::size_t kept_sessions() const;
+
+    /** @return whether the peer's certificate is checked (not `insecure_skip_verify`). */
+    [[nodiscard]] bool verifies() const;
+
+    struct Impl;
+
+    /** For the TLS code in net/ only. */
+    [[nodiscard]] Impl& impl() const { return *impl_; }
+
+private:
+    std::unique_ptr<Impl> impl_;
 };
 
 /** What a finished handshake agreed (Go's `tls.ConnectionState`). */
