@@ -53,10 +53,13 @@ TEST(PasswordCommand, ErrorsNeverQuoteTheCommand) {
 
 TEST(PasswordCommand, KilledAfterItsTimeLimit) {
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(failure("sleep 30", {.time = std::chrono::milliseconds(500)}),
+    // `exec`: the shell becomes the sleep, so that the kill leaves no orphan behind (the
+    // command runs in missive's process group, so it can still prompt on the terminal, and
+    // only the process started is killed).
+    EXPECT_EQ(failure("exec sleep 30", {.time = std::chrono::milliseconds(500)}),
               "the password command did not finish within 0.5 s and was killed");
     // One that closes its output and goes on is killed too.
-    EXPECT_EQ(failure("echo pw; exec >&-; sleep 30", {.time = std::chrono::milliseconds(500)}),
+    EXPECT_EQ(failure("echo pw; exec sleep 30 >&-", {.time = std::chrono::milliseconds(500)}),
               "the password command did not finish within 0.5 s and was killed");
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }

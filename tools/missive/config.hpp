@@ -72,7 +72,9 @@ struct CommandLimits {
  * Reads a password: an environment variable, the first line of a file, the first line a command
  * prints, or the literal. The command runs as `/bin/sh -c COMMAND` (posix_spawn) with stdin
  * from /dev/null (the message may be on ours), its stderr passed through; it must exit 0 within
- * `limits.time` (else it is killed), print at most `limits.output` octets, and print something.
+ * `limits.time` (else it is killed: the shell, or what it `exec`s; it stays in our process
+ * group so that it can prompt on the terminal), print at most `limits.output` octets, and print
+ * something.
  * Messages never repeat the command (it may hold a secret).
  * @throws Error errc::config saying which source failed and why
  */

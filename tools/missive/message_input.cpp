@@ -38,7 +38,7 @@ InputBuf::int_type InputBuf::underflow() {
 InputBuf::pos_type InputBuf::seekoff(off_type off, std::ios_base::seekdir dir,
                                      std::ios_base::openmode which) {
     if ((which & std::ios_base::in) == 0) {
-        return pos_type(off_type(-1));
+        return {off_type(-1)};
     }
     // What is buffered but not yet read lies before the descriptor's own position.
     const off_type buffered = egptr() - gptr();
@@ -50,10 +50,10 @@ InputBuf::pos_type InputBuf::seekoff(off_type off, std::ios_base::seekdir dir,
     }
     const off_t at = ::lseek(fd_, static_cast<off_t>(off), whence);
     if (at < 0) {
-        return pos_type(off_type(-1));  // a pipe or a terminal: not seekable
+        return {off_type(-1)};  // a pipe or a terminal: not seekable
     }
     setg(buffer_.data(), buffer_.data(), buffer_.data());
-    return pos_type(static_cast<off_type>(at));
+    return {static_cast<off_type>(at)};
 }
 
 InputBuf::pos_type InputBuf::seekpos(pos_type pos, std::ios_base::openmode which) {
