@@ -117,6 +117,16 @@ if(TARGET missive_cli)
   set_tests_properties(capture_e2e PROPERTIES LABELS integration TIMEOUT 120)
 endif()
 
+# The CLI's own pieces (tools/missive, but main.cpp): text escaping, input streams, password
+# commands, time limits. tests/integration/cli_test.cpp runs the whole binary.
+if(TARGET missive_cli_objects)
+  file(GLOB MISSIVE_CLI_TESTS CONFIGURE_DEPENDS tests/cli/*_test.cpp)
+  add_executable(missive_cli_tests ${MISSIVE_CLI_TESTS})
+  target_link_libraries(missive_cli_tests PRIVATE missive_cli_objects missive_warnings
+    GTest::gmock_main)
+  gtest_discover_tests(missive_cli_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+endif()
+
 # The man page renders without a warning.
 find_program(MISSIVE_GROFF groff)
 if(MISSIVE_GROFF)

@@ -4,12 +4,17 @@ file(GLOB MISSIVE_TOOL_SOURCES CONFIGURE_DEPENDS tools/missive/*.cpp)
 if(EXISTS ${PROJECT_SOURCE_DIR}/tools/missive/main.cpp)
   find_package(CLI11 2 CONFIG REQUIRED)
   find_package(tomlplusplus 3 REQUIRED)
+  # Everything but main.cpp, as objects that the CLI's unit tests (tests/cli) link too.
+  set(MISSIVE_TOOL_LIB_SOURCES ${MISSIVE_TOOL_SOURCES})
+  list(FILTER MISSIVE_TOOL_LIB_SOURCES EXCLUDE REGEX "/main\\.cpp$")
+  add_library(missive_cli_objects OBJECT ${MISSIVE_TOOL_LIB_SOURCES})
+  target_include_directories(missive_cli_objects PUBLIC tools/missive)
+  target_link_libraries(missive_cli_objects PUBLIC missive::missive missive_asio CLI11::CLI11
+    tomlplusplus::tomlplusplus PRIVATE missive_warnings)
   # The target cannot be called `missive` (that is the library); the file is.
-  add_executable(missive_cli ${MISSIVE_TOOL_SOURCES})
+  add_executable(missive_cli tools/missive/main.cpp)
   set_target_properties(missive_cli PROPERTIES OUTPUT_NAME missive)
-  target_include_directories(missive_cli PRIVATE tools/missive)
-  target_link_libraries(missive_cli PRIVATE missive::missive missive_asio CLI11::CLI11
-    tomlplusplus::tomlplusplus missive_warnings)
+  target_link_libraries(missive_cli PRIVATE missive_cli_objects missive_warnings)
   install(TARGETS missive_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   install(FILES docs/missive.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 else()

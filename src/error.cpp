@@ -135,7 +135,14 @@ bool Error::transient() const noexcept {
         case errc::connect_failed:
         case errc::connection_lost:
         case errc::timeout:
+        // A certificate or TLS failure may be mended on the server's side (an expired
+        // certificate renewed): MTAs such as Postfix defer the message, they do not bounce it.
+        case errc::tls:
+        case errc::certificate:
             return true;
+        case errc::starttls_unavailable:
+            // Not offered, or refused with 4xx: temporary; refused with 5xx: permanent.
+            return !(d.reply && d.reply->permanent());
         case errc::reply_permanent:
         case errc::invalid_input:
         case errc::message_too_large:
@@ -166,6 +173,8 @@ bool Error::permanent() const noexcept {
         case errc::connect_failed:
         case errc::connection_lost:
         case errc::timeout:
+        case errc::tls:
+        case errc::certificate:
         case errc::outcome_unknown:
         case errc::cancelled:
             return false;
@@ -178,6 +187,10 @@ bool Error::permanent() const noexcept {
             break;
     }
     return d.reply && d.reply->permanent();
+}
+
+bool Error::outcome_unknown() const noexcept {
+    return data_->code == errc::outcome_unknown;
 }
 
 }  // namespace missive

@@ -85,15 +85,26 @@ public:
 
     /**
      * @return true when trying again later may succeed: a 4xx reply, a failed or lost
-     * connection, a timeout, or all recipients refused with at least one 4xx. Never for
-     * outcome_unknown (a retry may deliver twice) or cancelled.
+     * connection, a timeout, a TLS or certificate failure, STARTTLS not offered when TLS is
+     * required or refused with 4xx (as Postfix defers these), or all recipients refused with at
+     * least one 4xx. Never for outcome_unknown (a retry may deliver twice) or cancelled.
      */
     [[nodiscard]] bool transient() const noexcept;
 
-    /** @return true when trying again will fail the same way: a 5xx reply, invalid input, a
-     * message too large, or all recipients refused with 5xx only. An error can be neither
-     * (protocol, tls, cancelled, outcome_unknown …), never both. */
+    /** @return true when trying again will fail the same way: a 5xx reply (also a 5xx refusal
+     * of STARTTLS when TLS is required), invalid input, a message too large, or all recipients
+     * refused with 5xx only. An error can be neither (protocol, cancelled, outcome_unknown …),
+     * never both. */
     [[nodiscard]] bool permanent() const noexcept;
+
+    /**
+     * @return true when the message may or may not have been delivered: the connection was
+     * lost (or timed out) after the end of the data was sent, before the server's reply
+     * (errc::outcome_unknown). Never retry blindly: a retry may deliver the message twice;
+     * check with the recipient or the server's logs first. transient() and permanent() are
+     * both false for it.
+     */
+    [[nodiscard]] bool outcome_unknown() const noexcept;
 
 private:
     struct Data;

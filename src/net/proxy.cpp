@@ -212,8 +212,8 @@ Proxy Proxy::parse(std::string_view url) {
 
 std::string Proxy::redacted() const {
     std::string out = kind == Kind::socks5 ? "socks5://" : "http://";
-    if (!user.empty()) {
-        out += user + (password.empty() ? "" : ":***") + "@";
+    if (!user.empty() || !password.empty()) {
+        out += user + (password.empty() ? "" : ":***") + "@";  // never the password
     }
     return out + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
            std::to_string(port);

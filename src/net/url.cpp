@@ -69,13 +69,94 @@ std::string decode(std::string_view s, std::string_view what, bool plus_is_space
     return out;
 }
 
+// Percent-decodes leniently (a bad escape stays as it is): for finding passwords, not for use.
+std::string decode_lenient(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const int hi = s[i] == '%' && i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+        const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+        if (hi >= 0 && lo >= 0) {
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+// Replaces the password of every `scheme://user:password@` in `s` with "***". The userinfo
+// ends at the last '@' after the "://" (a password may hold '@', '/' or '?'): this may hide
+// more than the password, never less. @return whether anything was replaced
+bool redact_userinfo(std::string& s) {
+    bool any = false;
+    std::size_t from = 0;
+    for (;;) {
+        const std::size_t sep = s.find("://", from);
+        if (sep == std::string::npos) {
+            return any;
+        }
+        const std::size_t start = sep + 3;
+        const std::size_t at = s.rfind('@');
+        if (at == std::string::npos || at < start) {
+            return any;
+        }
+        const std::size_t colon = s.find(':', start);
+        if (colon != std::string::npos && colon < at) {
+            s.replace(colon + 1, at - colon - 1, "***");
+            any = true;
+            from = colon + 1 + 3 + 1;
+        } else {
+            from = at + 1;
+        }
+    }
+}
+
+// A query value as printed: any password inside it redacted, also one hidden under
+// percent-encoding (decoded up to three times), and the characters that would end the value
+// percent-encoded.
+std::string printed_value(std::string_view value) {
+    std::string text(value);
+    std::string decoded = text;
+    for (int round = 0; round < 3 && decoded.find('%') != std::string::npos; ++round) {
+        decoded = decode_lenient(decoded);
+    }
+    if (redact_userinfo(decoded)) {
+        text = decoded;
+    } else {
+        (void)redact_userinfo(text);
+    }
+    std::string out;
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f || c == '%' || c == '&' || c == '#' || c == '+') {
+            constexpr std::string_view hex = "0123456789ABCDEF";
+            out += '%';
+            out += hex[u >> 4U];
+            out += hex[u & 0xfU];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+// The text of a URL that does not parse, for its error message: without what could be a
+// user's password (everything up to the last '@'), and at most 40 characters.
+std::string shown(std::string_view text) {
+    const std::size_t at = text.rfind('@');
+    std::string out = at == std::string_view::npos ? std::string() : std::string("...@");
+    out += text.substr(at == std::string_view::npos ? 0 : at + 1, 40);
+    return out;
+}
+
 }  // namespace
 
 Url Url::parse(std::string_view text) {
     Url url;
     const std::size_t sep = text.find("://");
     if (sep == std::string_view::npos || sep == 0) {
-        bad("'" + std::string(text.substr(0, 40)) + "' does not start with scheme://");
+        bad("'" + shown(text) + "' does not start with scheme://");
     }
     for (char c : text.substr(0, sep)) {
         url.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -156,7 +237,10 @@ Url Url::parse(std::string_view text) {
         unsigned value = 0;
         const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
         if (ec != std::errc{} || ptr != port.data() + port.size() || value == 0 || value > 65535) {
-            bad("invalid port '" + std::string(port) + "'");
+            // Only digits are echoed: text there may be a password that lacks its '@'.
+            const bool digits = port.find_first_not_of("0123456789") == std::string_view::npos;
+            bad(digits ? "invalid port '" + std::string(port) + "'"
+                       : std::string("invalid port (not a number)"));
         }
         url.port = static_cast<std::uint16_t>(value);
     }
@@ -192,9 +276,9 @@ std::string Url::redacted() const {
     char sep = '?';
     for (const auto& [k, v] : query) {
         out += sep;
-        out += k;
+        out += printed_value(k);
         out += '=';
-        out += v;
+        out += printed_value(v);  // e.g. proxy=socks5://user:***@host
         sep = '&';
     }
     return out;

@@ -130,8 +130,8 @@ TEST(Error, TransientAndPermanentByKind) {
          {Case{errc::reply_transient, true, false}, Case{errc::reply_permanent, false, true},
           Case{errc::protocol, false, false}, Case{errc::connect_failed, true, false},
           Case{errc::connection_lost, true, false}, Case{errc::outcome_unknown, false, false},
-          Case{errc::tls, false, false}, Case{errc::certificate, false, false},
-          Case{errc::starttls_unavailable, false, false}, Case{errc::auth_failed, false, false},
+          Case{errc::tls, true, false}, Case{errc::certificate, true, false},
+          Case{errc::starttls_unavailable, true, false}, Case{errc::auth_failed, false, false},
           Case{errc::auth_unavailable, false, false}, Case{errc::timeout, true, false},
           Case{errc::cancelled, false, false}, Case{errc::invalid_input, false, true},
           Case{errc::message_too_large, false, true},
@@ -153,6 +153,34 @@ TEST(Error, TransientAndPermanentByReply) {
     EXPECT_TRUE(Error(errc::connection_lost, "x", with_reply(421)).transient());
     // A lost final reply is never worth an automatic retry: it may deliver twice.
     EXPECT_FALSE(Error(errc::outcome_unknown, "x", with_reply(451)).transient());
+}
+
+TEST(Error, TlsProblemsAreTemporaryUnlessRefusedWith5xx) {
+    // As Postfix defers them: a certificate or TLS failure, STARTTLS not offered, or refused
+    // with 4xx may be mended on the server's side; a 5xx refusal is permanent.
+    EXPECT_TRUE(Error(errc::certificate, "x").transient());
+    EXPECT_TRUE(Error(errc::tls, "x").transient());
+    EXPECT_TRUE(Error(errc::starttls_unavailable, "not offered").transient());
+    EXPECT_TRUE(Error(errc::starttls_unavailable, "x", with_reply(454)).transient());
+    EXPECT_FALSE(Error(errc::starttls_unavailable, "x", with_reply(454)).permanent());
+    EXPECT_TRUE(Error(errc::starttls_unavailable, "x", with_reply(530)).permanent());
+    EXPECT_FALSE(Error(errc::starttls_unavailable, "x", with_reply(530)).transient());
+}
+
+TEST(Error, OutcomeUnknownIsItsOwnClass) {
+    for (int i = 1; i <= last_errc; ++i) {
+        for (const int code : {0, 451, 554}) {
+            const ErrorDetails d = code == 0 ? ErrorDetails{} : with_reply(code);
+            const Error e(static_cast<errc>(i), "x", d);
+            const bool unknown = static_cast<errc>(i) == errc::outcome_unknown;
+            EXPECT_EQ(e.outcome_unknown(), unknown) << i << " " << code;
+            if (unknown) {
+                // Neither "retry later" nor "bounce": a retry may deliver the message twice.
+                EXPECT_FALSE(e.transient()) << code;
+                EXPECT_FALSE(e.permanent()) << code;
+            }
+        }
+    }
 }
 
 TEST(Error, AllRecipientsRefused) {

@@ -4,14 +4,24 @@
 
 #include <toml++/toml.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <system_error>
+
+extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawn
 
 namespace missive::cli {
 
@@ -36,7 +46,7 @@ std::string string_of(const std::filesystem::path& path, const toml::node& node,
 }
 
 Account read_account(const std::filesystem::path& path, const std::string& name,
-                     const toml::table& table, bool& has_literal_password) {
+                     const toml::table& table, bool& has_secret) {
     Account a;
     a.name = name;
     int sources = 0;
@@ -69,8 +79,10 @@ Account read_account(const std::filesystem::path& path, const std::string& name,
             a.insecure = b->get();
         } else if (key == "timeout") {
             const auto t = value.value<double>();
-            if (!t || *t <= 0) {
-                bad(path, value.source(), "'" + where + "' must be a positive number of seconds");
+            // The same range as --timeout: not inf, nan, 1e300, 0 or negative.
+            if (!t || !std::isfinite(*t) || *t < 0.001 || *t > 86400) {
+                bad(path, value.source(),
+                    "'" + where + "' must be a number of seconds from 0.001 to 86400");
             }
             a.timeout = *t;
         } else if (key == "password" || key == "password_env" || key == "password_file" ||
@@ -81,7 +93,10 @@ Account read_account(const std::filesystem::path& path, const std::string& name,
                               : key == "password_file" ? PasswordSource::Kind::file
                                                        : PasswordSource::Kind::command;
             a.password = {kind, string_of(path, value, where)};
-            has_literal_password = has_literal_password || kind == PasswordSource::Kind::literal;
+            // A password, or a command whose text may hold one (and that anyone who can write
+            // the file could replace).
+            has_secret = has_secret || kind == PasswordSource::Kind::literal ||
+                         kind == PasswordSource::Kind::command;
         } else {
             bad(path, key_node.source(),
                 "unknown key '" + where +
@@ -95,6 +110,151 @@ Account read_account(const std::filesystem::path& path, const std::string& name,
                 "' has more than one of password, password_env, password_file, password_command");
     }
     return a;
+}
+
+// A file that holds a secret must be the user's own and closed to everyone else (msmtp's rule):
+// refused, not warned about, with the fix in the message.
+void check_private(const std::filesystem::path& path) {
+    struct stat st {};
+
+    if (::stat(path.c_str(), &st) != 0) {
+        throw Error(errc::config, path.string() + " cannot be checked: " +
+                                      std::generic_category().message(errno));
+    }
+    if (st.st_uid != ::geteuid()) {
+        throw Error(errc::config, path.string() +
+                                      " holds a password or a password command and belongs to "
+                                      "another user; copy it to a file of your own and chmod "
+                                      "600 it");
+    }
+    if ((st.st_mode & 077) != 0) {
+        throw Error(errc::config,
+                    path.string() +
+                        " holds a password or a password command, so group and others must "
+                        "not read or write it; run: chmod 600 " +
+                        path.string());
+    }
+}
+
+// Closes a descriptor when it goes out of scope.
+class FdCloser {
+public:
+    explicit FdCloser(int fd)
+        : fd_(fd) {}
+
+    FdCloser(const FdCloser&) = delete;
+    FdCloser& operator=(const FdCloser&) = delete;
+    FdCloser(FdCloser&&) = delete;
+    FdCloser& operator=(FdCloser&&) = delete;
+
+    ~FdCloser() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+
+private:
+    int fd_;
+};
+
+// Runs `/bin/sh -c command` without a shell of ours in between (no popen): stdin from
+// /dev/null, stdout to a pipe we read, stderr passed through.
+std::string run_password_command(const std::string& command, const CommandLimits& limits) {
+    std::array<int, 2> pipe_fds{};
+    if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
+        throw Error(errc::config, "the password command cannot be started: " +
+                                      std::generic_category().message(errno));
+    }
+    FdCloser read_end(pipe_fds[0]);
+    pid_t pid = 0;
+    {
+        FdCloser write_end(pipe_fds[1]);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+        std::string sh = "/bin/sh";
+        std::string dash_c = "-c";
+        std::string text = command;
+        std::array<char*, 4> argv{sh.data(), dash_c.data(), text.data(), nullptr};
+        const int rc = ::posix_spawn(&pid, sh.c_str(), &actions, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) {
+            throw Error(errc::config, "the password command cannot be started: " +
+                                          std::generic_category().message(rc));
+        }
+    }
+    // Read until EOF, the time limit or the output limit; kill the command on either limit.
+    std::array<char, 32> seconds{};
+    std::snprintf(seconds.data(), seconds.size(), "%g",
+                  static_cast<double>(limits.time.count()) / 1000);
+    const std::string too_slow =
+        "did not finish within " + std::string(seconds.data()) + " s and was killed";
+    std::string out;
+    std::string problem;
+    const auto deadline = std::chrono::steady_clock::now() + limits.time;
+    std::array<char, 4096> buf{};
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            problem = too_slow;
+            break;
+        }
+        pollfd p{pipe_fds[0], POLLIN, 0};
+        const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready == 0) {
+            continue;  // the deadline check above ends it
+        }
+        const ssize_t n = ::read(pipe_fds[0], buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;  // EOF (or an error: the exit status tells)
+        }
+        out.append(buf.data(), static_cast<std::size_t>(n));
+        if (out.size() > limits.output) {
+            problem =
+                "printed more than " + std::to_string(limits.output) + " octets and was killed";
+            break;
+        }
+    }
+    // Its output has ended; it must also exit in time (it may have closed stdout and go on).
+    int status = 0;
+    bool killed = false;
+    for (;;) {
+        if (!problem.empty() && !killed) {
+            ::kill(pid, SIGKILL);
+            killed = true;
+        }
+        const pid_t done = ::waitpid(pid, &status, killed ? 0 : WNOHANG);
+        if (done == pid || (done < 0 && errno != EINTR)) {
+            break;
+        }
+        if (done == 0) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                problem = too_slow;
+            } else {
+                ::poll(nullptr, 0, 10);  // look again in 10 ms
+            }
+        }
+    }
+    if (!problem.empty()) {
+        throw Error(errc::config, "the password command " + problem);
+    }
+    if (WIFSIGNALED(status)) {
+        throw Error(errc::config, "the password command was killed by signal " +
+                                      std::to_string(WTERMSIG(status)));
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        throw Error(errc::config, "the password command failed with exit status " +
+                                      std::to_string(WEXITSTATUS(status)));
+    }
+    return out;
 }
 
 }  // namespace
@@ -112,7 +272,7 @@ std::filesystem::path default_config_path() {
     return {};
 }
 
-Config load_config(const std::filesystem::path& path, std::ostream& warnings) {
+Config load_config(const std::filesystem::path& path) {
     Config c;
     c.path = path;
     std::error_code ec;
@@ -125,7 +285,7 @@ Config load_config(const std::filesystem::path& path, std::ostream& warnings) {
     } catch (const toml::parse_error& e) {
         bad(path, e.source(), std::string(e.description()));
     }
-    bool literal = false;
+    bool secret = false;
     for (const auto& [key_node, value] : root) {
         const std::string key(key_node.str());
         if (key == "default") {
@@ -141,7 +301,7 @@ Config load_config(const std::filesystem::path& path, std::ostream& warnings) {
                     bad(path, account.source(),
                         "'accounts." + std::string(name.str()) + "' must be a table");
                 }
-                c.accounts.push_back(read_account(path, std::string(name.str()), *table, literal));
+                c.accounts.push_back(read_account(path, std::string(name.str()), *table, secret));
             }
         } else {
             bad(path, key_node.source(), "unknown key '" + key + "' (known: default, accounts)");
@@ -152,12 +312,8 @@ Config load_config(const std::filesystem::path& path, std::ostream& warnings) {
                                       "' is not defined");
     }
 
-    struct stat st {};
-
-    if (literal && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-        warnings << "missive: warning: " << path.string()
-                 << " holds a password and is readable by others; chmod 600 " << path.string()
-                 << '\n';
+    if (secret) {
+        check_private(path);
     }
     return c;
 }
@@ -182,7 +338,7 @@ const Account* find_account(const Config& config, std::string_view name) {
                     (known.empty() ? " (it defines none)" : " (known: " + known + ")"));
 }
 
-Secret read_password(const PasswordSource& source) {
+Secret read_password(const PasswordSource& source, const CommandLimits& limits) {
     switch (source.kind) {
         case PasswordSource::Kind::none:
             throw Error(errc::config, "no password source");
@@ -207,32 +363,13 @@ Secret read_password(const PasswordSource& source) {
             return {line};
         }
         case PasswordSource::Kind::command: {
-            // stderr passes through to the user; stdout's first line is the password.
-            FILE* pipe = ::popen(source.value.c_str(), "r");  // /bin/sh -c
-            if (pipe == nullptr) {
-                throw Error(errc::config, "the password command cannot be started");
-            }
-            std::string out;
-            std::array<char, 512> buf{};
-            std::size_t n = 0;
-            while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-                out.append(buf.data(), n);
-            }
-            const int status = ::pclose(pipe);
-            if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                throw Error(errc::config,
-                            "the password command '" + source.value + "' failed" +
-                                (WIFEXITED(status)
-                                     ? " with exit status " + std::to_string(WEXITSTATUS(status))
-                                     : std::string()));
-            }
+            std::string out = run_password_command(source.value, limits);
             out = out.substr(0, out.find('\n'));
             if (!out.empty() && out.back() == '\r') {
                 out.pop_back();
             }
             if (out.empty()) {
-                throw Error(errc::config,
-                            "the password command '" + source.value + "' printed nothing");
+                throw Error(errc::config, "the password command printed nothing");
             }
             return {out};
         }

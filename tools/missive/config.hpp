@@ -4,9 +4,10 @@
 
 #include <missive/util/secret.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,11 +47,13 @@ std::filesystem::path default_config_path();
 
 /**
  * Reads the config file. A file that does not exist is an empty config. A file that holds a
- * literal password and that group or others can read gets a warning on `warnings`.
+ * password or a password command must be the user's own and closed to group and others (as
+ * msmtp wants): otherwise it is refused, and the message says `chmod 600 FILE`.
  * @throws Error errc::config "<file>:<line>:<column>: <what>" for TOML errors, unknown keys,
- * wrong types, or an account with more than one password source
+ * wrong types, a timeout out of range, an account with more than one password source, or such
+ * a file that others can read or write or that another user owns
  */
-Config load_config(const std::filesystem::path& path, std::ostream& warnings);
+Config load_config(const std::filesystem::path& path);
 
 /**
  * @param name "" for the default account: `default`, else the only account, else none
@@ -59,11 +62,22 @@ Config load_config(const std::filesystem::path& path, std::ostream& warnings);
  */
 const Account* find_account(const Config& config, std::string_view name);
 
+/** Bounds on a password command. */
+struct CommandLimits {
+    std::chrono::milliseconds time = std::chrono::seconds(30);  ///< then it is killed
+    std::size_t output = std::size_t{64} * 1024;                ///< more is an error
+};
+
 /**
  * Reads a password: an environment variable, the first line of a file, the first line a command
- * prints (run with /bin/sh -c; it must exit 0 and print something), or the literal.
+ * prints, or the literal. The command runs as `/bin/sh -c COMMAND` (posix_spawn) with stdin
+ * from /dev/null (the message may be on ours), its stderr passed through; it must exit 0 within
+ * `limits.time` (else it is killed: the shell, or what it `exec`s; it stays in our process
+ * group so that it can prompt on the terminal), print at most `limits.output` octets, and print
+ * something.
+ * Messages never repeat the command (it may hold a secret).
  * @throws Error errc::config saying which source failed and why
  */
-Secret read_password(const PasswordSource& source);
+Secret read_password(const PasswordSource& source, const CommandLimits& limits = {});
 
 }  // namespace missive::cli

@@ -4,13 +4,18 @@
 #include <missive/error.hpp>
 #include <missive/mime/address.hpp>
 #include <missive/mime/serializer.hpp>
+#include <missive/net/proxy.hpp>
 #include <missive/net/url.hpp>
 
 #include "config.hpp"
 #include "exit_codes.hpp"
+#include "message_input.hpp"
+#include "text.hpp"
 
 #include <array>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -49,41 +54,31 @@ std::optional<client::TlsMode> tls_mode(const std::string& name) {
                     name + "'");
 }
 
+// A password anywhere in the URL: its own, or a proxy's in its query.
+bool has_password(const net::Url& url) {
+    if (url.has_password) {
+        return true;
+    }
+    const auto proxy = url.query.find("proxy");
+    if (proxy == url.query.end()) {
+        return false;
+    }
+    try {
+        return !net::Proxy::parse(proxy->second).password.empty();
+    } catch (const Error&) {
+        return false;  // connect() reports the bad proxy URL
+    }
+}
+
+std::string describe_seconds(double seconds) {
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%g s", seconds);
+    return buf.data();
+}
+
 const char* getenv_or_null(const char* name) {
     return std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read once, before any thread
 }
-
-// A stream of `prefix` followed by what `rest` holds: the rewritten header, then the body.
-class PrefixedBuf : public std::streambuf {
-public:
-    PrefixedBuf(const std::string& prefix, std::istream& rest)
-        : prefix_(prefix)
-        , rest_(rest) {}
-
-protected:
-    int_type underflow() override {
-        if (offset_ < prefix_.size()) {
-            const std::size_t n = std::min(buffer_.size(), prefix_.size() - offset_);
-            prefix_.copy(buffer_.data(), n, offset_);
-            offset_ += n;
-            setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
-            return traits_type::to_int_type(buffer_[0]);
-        }
-        rest_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-        const auto got = rest_.gcount();
-        if (got <= 0) {
-            return traits_type::eof();
-        }
-        setg(buffer_.data(), buffer_.data(), buffer_.data() + got);
-        return traits_type::to_int_type(buffer_[0]);
-    }
-
-private:
-    const std::string& prefix_;
-    std::istream& rest_;
-    std::size_t offset_ = 0;
-    std::array<char, 65536> buffer_{};
-};
 
 std::string reply_json(const smtp::Reply& r) {
     return "{\"code\":" + std::to_string(r.code) + ",\"enhanced\":" +
@@ -106,11 +101,13 @@ std::string recipients_json(const smtp::SendResult& result) {
     return out + "]";
 }
 
+// The server as it may be printed: every password in it (its own, a proxy's in its query)
+// redacted, and nothing of a URL that does not parse (it could hold a password anywhere).
 std::string display_server(const std::string& server) {
     try {
-        return net::Url::parse(server).redacted();
+        return printable(net::Url::parse(server).redacted());
     } catch (const Error&) {
-        return server;
+        return "the server";
     }
 }
 
@@ -125,32 +122,50 @@ int report(const Target& t, const smtp::SendResult& result) {
                   << ",\"recipients\":" << recipients_json(result) << "}\n";
     } else {
         std::cout << "sent via " << display_server(t.server) << ": "
-                  << (result.data_reply ? result.data_reply->to_string() : std::string()) << '\n';
+                  << printable(result.data_reply ? result.data_reply->to_string() : std::string())
+                  << '\n';
     }
     for (const auto& r : result.recipients) {
         if (!r.accepted) {
-            std::cerr << "missive: " << r.address << " refused: " << r.reply.to_string() << '\n';
+            std::cerr << "missive: " << printable(r.address)
+                      << " refused: " << printable(r.reply.to_string()) << '\n';
         }
     }
     return exit_ok;
 }
 
-int fail(const Target& t, const Error& e) {
-    const int code = exit_code_for(e);
+// Reports a failure; `status` overrides the exit status the error maps to (a read error of the
+// message, which the library reports as invalid input).
+int fail(const Target& t, const Error& e, std::optional<int> status = std::nullopt,
+         const std::string& input_error = {}) {
+    const int code = status.value_or(exit_code_for(e));
+    const bool unknown = e.outcome_unknown();
+    const std::string message = input_error.empty() ? std::string(e.what()) : input_error;
     if (t.json) {
-        std::cout << R"({"status":"failed","server":)" << json_string(display_server(t.server))
-                  << R"(,"reply":)" << (e.reply() ? reply_json(*e.reply()) : "null")
+        std::cout << R"({"status":)" << json_string(unknown ? "unknown" : "failed")
+                  << R"(,"server":)" << json_string(display_server(t.server)) << R"(,"reply":)"
+                  << (e.reply() ? reply_json(*e.reply()) : "null")
                   << R"(,"queue_id":"","recipients":)"
                   << (e.report() ? recipients_json(*e.report()) : "[]") << R"(,"error":{"kind":)"
-                  << json_string(kind_name(e.kind())) << ",\"message\":" << json_string(e.what())
+                  << json_string(kind_name(e.kind())) << ",\"message\":" << json_string(message)
                   << ",\"exit\":" << code << "}}\n";
     }
     std::cerr << "missive: " << (t.server.empty() ? "" : display_server(t.server) + ": ")
-              << e.what() << '\n';
-    if (e.report()) {
+              << printable(message) << '\n';
+    if (unknown) {
+        std::cerr << "missive: the server may have accepted the message; check before sending it "
+                     "again (sending it again may deliver it twice)\n";
+    }
+    if (e.kind() == errc::timeout || unknown) {
+        if (!t.limits.empty()) {
+            std::cerr << "missive: time limits: " << t.limits << '\n';
+        }
+    }
+    if (e.report() && input_error.empty()) {
         for (const auto& r : e.report()->recipients) {
-            std::cerr << "missive:   " << r.address << ": " << (r.accepted ? "accepted" : "refused")
-                      << " " << r.reply.to_string() << '\n';
+            std::cerr << "missive:   " << printable(r.address) << ": "
+                      << (r.accepted ? "accepted" : "refused") << " "
+                      << printable(r.reply.to_string()) << '\n';
         }
     }
     return code;
@@ -196,14 +211,14 @@ int save(const Target& t, Write&& write) {
         write(out);
     }
     if (!out) {
-        std::cerr << "missive: cannot write " << path.string() << '\n';
+        std::cerr << "missive: cannot write " << printable(path.string()) << '\n';
         return exit_cant_create;
     }
     out.close();
     if (t.json) {
         std::cout << R"({"status":"saved","file":)" << json_string(path.string()) << "}\n";
     } else {
-        std::cout << "saved to " << path.string()
+        std::cout << "saved to " << printable(path.string())
                   << " (no server configured: use --server, --account or MISSIVE_SERVER)\n";
     }
     return exit_ok;
@@ -224,37 +239,24 @@ mime::SerializeOptions file_options(const mime::Message& m) {
 }
 
 void print_envelope(const smtp::Envelope& e, const std::string& server) {
-    std::cerr << "missive: dry run: would send from <" << e.from << "> to";
+    std::cerr << "missive: dry run: would send from <" << printable(e.from) << "> to";
     for (const auto& r : e.to) {
-        std::cerr << " <" << r.address << ">";
+        std::cerr << " <" << printable(r.address) << ">";
     }
     std::cerr << " via " << (server.empty() ? "the outbox" : display_server(server)) << '\n';
 }
 
 }  // namespace
 
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (u < 0x20) {
-            std::array<char, 8> buf{};
-            std::snprintf(buf.data(), buf.size(), "\\u%04x", u);
-            out += buf.data();
-        } else {
-            out += c;
-        }
+std::optional<double> parse_seconds(std::string_view text) {
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
+    if (ec != std::errc{} || ptr != end || !std::isfinite(value) || value < min_seconds ||
+        value > max_seconds) {
+        return std::nullopt;
     }
-    return out + '"';
+    return value;
 }
 
 Target make_target(const TargetFlags& flags, std::ostream& warnings) {
@@ -264,9 +266,8 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
     t.json = flags.json;
     client::Options& o = t.options;
 
-    const Config config = load_config(
-        flags.config.empty() ? default_config_path() : std::filesystem::path(flags.config),
-        warnings);
+    const Config config = load_config(flags.config.empty() ? default_config_path()
+                                                           : std::filesystem::path(flags.config));
     const Account* account = nullptr;
     if (!flags.server.empty()) {
         t.server = flags.server;
@@ -293,7 +294,7 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
         t.server = "smtp://" + t.server;
     }
     const net::Url url = net::Url::parse(t.server);  // checked now: a config error, not later
-    if (url.has_password && !flags.server.empty()) {
+    if (!flags.server.empty() && has_password(url)) {
         warnings << "missive: warning: a password on the command line can be seen by other users "
                     "(ps); use MISSIVE_PASSWORD, --password-file or --password-command\n";
     }
@@ -303,7 +304,14 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
     std::string peer = flags.tls_peer;
     bool insecure = flags.insecure;
     std::string user = flags.user;
-    double timeout = flags.timeout;
+    std::optional<double> timeout;
+    std::string timeout_source = "--timeout";
+    if (!flags.timeout.empty()) {
+        timeout = parse_seconds(flags.timeout);
+        if (!timeout) {  // CLI11 checks it first; this is for other callers
+            throw Error(errc::config, "--timeout must be a number of seconds from 0.001 to 86400");
+        }
+    }
     PasswordSource password;
     if (account != nullptr) {
         tls = tls.empty() ? account->tls : tls;
@@ -311,24 +319,38 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
         peer = peer.empty() ? account->tls_peer : peer;
         insecure = insecure || account->insecure;
         user = user.empty() ? account->user : user;
-        if (account->timeout && flags.timeout == 30) {
+        if (!timeout && account->timeout) {
             timeout = *account->timeout;
+            timeout_source = "the account's timeout";
         }
         password = account->password;
         t.default_from = account->from;
     }
-    if (const auto mode = tls_mode(tls)) {
-        o.tls = *mode;
-    }
+    // Set only when asked for: unset, the URL's scheme decides, and the library refuses a mode
+    // that contradicts the scheme (errc::config from connect).
+    o.tls = tls_mode(tls);
     o.tls_options.ca_file = ca_file;
     o.tls_options.peer_name = peer;
     o.tls_options.insecure_skip_verify = insecure;
-    if (!(timeout > 0)) {
-        throw Error(errc::config, "--timeout must be a positive number of seconds");
+    if (timeout) {
+        // Every wait gets the same limit; without one, the library's RFC 5321 defaults apply.
+        const auto each = std::chrono::milliseconds(std::llround(*timeout * 1000));
+        o.connect_timeout = o.command_timeout = o.data_block_timeout = o.final_reply_timeout = each;
+        t.limits = timeout_source + " " + describe_seconds(*timeout) + " for each wait";
+    } else {
+        t.limits =
+            "the defaults (connect 30 s, each reply 5 min, each data write 3 min, the "
+            "final reply 10 min; --timeout sets them all)";
     }
-    const auto per_operation = std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1000));
-    o.connect_timeout = o.command_timeout = o.data_block_timeout = o.final_reply_timeout =
-        per_operation;
+    if (!flags.max_time.empty()) {
+        const std::optional<double> max_time = parse_seconds(flags.max_time);
+        if (!max_time) {
+            throw Error(errc::config, "--max-time must be a number of seconds from 0.001 to 86400");
+        }
+        o.deadline = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(std::llround(*max_time * 1000));
+        t.limits += ", --max-time " + describe_seconds(*max_time) + " for the whole run";
+    }
 
     if (!flags.password_file.empty()) {
         password = {PasswordSource::Kind::file, flags.password_file};
@@ -347,7 +369,7 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
     }
     if (flags.trace) {
         o.trace = [](smtp::Direction d, std::string_view line) {
-            std::cerr << (d == smtp::Direction::client ? "C: " : "S: ") << line << '\n';
+            std::cerr << (d == smtp::Direction::client ? "C: " : "S: ") << printable(line) << '\n';
         };
     }
     return t;
@@ -390,15 +412,48 @@ int deliver_text(const Target& t, const std::string& header, std::istream& rest,
                  const smtp::Envelope& envelope) {
     PrefixedBuf buf(header, rest);
     std::istream text(&buf);
+    const auto read_failed = [&]() -> int {
+        std::cerr << "missive: " << printable(buf.error()) << "; nothing was sent\n";
+        return exit_no_input;
+    };
     if (t.dry_run) {
         print_envelope(envelope, t.server);
         std::cout << text.rdbuf();
-        return exit_ok;
+        return buf.error().empty() ? exit_ok : read_failed();
     }
     if (t.server.empty()) {
-        return save(t, [&](std::ostream& out) { out << text.rdbuf(); });
+        const int status = save(t, [&](std::ostream& out) {
+            out << text.rdbuf();
+            if (!buf.error().empty()) {
+                out.setstate(std::ios::badbit);  // not saved whole: not saved
+            }
+        });
+        return buf.error().empty() ? status : read_failed();
     }
-    return send_with(t, [&](client::Client& c) { return c.send(envelope, text); });
+    smtp::Envelope e = envelope;
+    if (!e.params.size) {
+        // RFC 1870: a ready message in a file has a known size, so the server (or the library,
+        // against the server's SIZE) refuses one too large before any of it is sent.
+        e.params.size = buf.remaining_size();
+    }
+    try {
+        client::Client c(t.options);
+        c.connect(net::Url::parse(t.server));
+        const smtp::SendResult result = c.send(e, text);
+        try {
+            c.quit();
+        } catch (const Error&) {
+            // The message was accepted; a QUIT that goes wrong changes nothing about it.
+        }
+        return report(t, result);
+    } catch (const Error& error) {
+        if (!buf.error().empty()) {
+            // The library aborted the transaction without the final dot: nothing delivered.
+            return fail(t, error, exit_no_input,
+                        buf.error() + "; the transaction was aborted, nothing was delivered");
+        }
+        return fail(t, error);
+    }
 }
 
 }  // namespace missive::cli

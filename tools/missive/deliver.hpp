@@ -8,6 +8,7 @@
 #include <istream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace missive::cli {
@@ -24,7 +25,8 @@ struct TargetFlags {
     std::string user{};              ///< --user
     std::string password_file{};     ///< --password-file
     std::string password_command{};  ///< --password-command
-    double timeout = 30;             ///< --timeout, seconds
+    std::string timeout{};           ///< --timeout, seconds; "" for the library's defaults
+    std::string max_time{};          ///< --max-time, seconds; "" for no overall limit
     bool trace = false;              ///< --trace
     std::string outbox = "outbox";   ///< --outbox
     bool dry_run = false;            ///< --dry-run
@@ -40,13 +42,26 @@ struct Target {
     std::string default_from{};  ///< the account's `from`, for messages that name no sender
     bool dry_run = false;
     bool json = false;
+    std::string limits{};  ///< the time limits given, in words, for a timeout's message
 };
+
+/** The range of --timeout, --max-time and an account's `timeout`, in seconds. */
+inline constexpr double min_seconds = 0.001;
+inline constexpr double max_seconds = 86400;
+
+/**
+ * @return the number of seconds `text` says, when it is a finite decimal number from
+ * min_seconds to max_seconds (so not "inf", "nan", "1e300", "0" or "-1"), else nullopt
+ */
+std::optional<double> parse_seconds(std::string_view text);
 
 /**
  * Resolves the flags: --server, else --account, else MISSIVE_SERVER, else the config's default
  * account, else the outbox. Credentials from MISSIVE_PASSWORD, --password-file,
- * --password-command or the account. Warnings (a password on the command line, a config file
- * others can read) go to `warnings`.
+ * --password-command or the account. The TLS mode from --tls, else the account's `tls`, else
+ * unset (the URL's scheme decides; the library checks that they agree). Time limits from
+ * --timeout (else the account's `timeout`, else the library's RFC 5321 defaults) and
+ * --max-time. Warnings (a password on the command line) go to `warnings`.
  * @throws Error errc::config for a bad flag, account or password source
  */
 Target make_target(const TargetFlags& flags, std::ostream& warnings);
@@ -56,14 +71,13 @@ int deliver(const Target& target, const mime::Message& message,
             const std::optional<smtp::Envelope>& envelope = std::nullopt);
 
 /**
- * Sends a ready-made message read from `text` (streamed, not held whole).
+ * Sends a ready-made message read from `rest` (streamed, not held whole), with SIZE= when the
+ * size can be told (a regular file or a string). A read error of `rest` aborts the transaction
+ * (no final dot) and exits 66.
  * @param header the message's header block as it is to be sent (Bcc already removed)
  * @param rest the message after the header block
  */
 int deliver_text(const Target& target, const std::string& header, std::istream& rest,
                  const smtp::Envelope& envelope);
-
-/** @return `s` as a JSON string literal. */
-std::string json_string(std::string_view s);
 
 }  // namespace missive::cli

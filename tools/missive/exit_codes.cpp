@@ -45,38 +45,41 @@ std::string_view kind_name(errc kind) {
 }
 
 int exit_code_for(const Error& e) {
+    // The library classifies (outcome_unknown(), transient(), permanent()); this only maps the
+    // classes to sysexits.h, with a few kinds that name their own cause first.
+    if (e.outcome_unknown()) {
+        return exit_io;  // delivered or not: neither "retry later" nor "bounce"
+    }
     switch (e.kind()) {
-        case errc::reply_transient:
-        case errc::connection_lost:
-        case errc::outcome_unknown:  // a retry may deliver twice; the message says so
-        case errc::timeout:
-        case errc::cancelled:
-            return exit_temp_fail;
-        case errc::reply_permanent:
-        case errc::message_too_large:
-        case errc::starttls_unavailable:
-        case errc::certificate:
-            return exit_unavailable;
-        case errc::all_recipients_refused:
-            return e.transient() ? exit_temp_fail : exit_unavailable;
-        case errc::connect_failed: {
-            // Asio reports a failed name lookup in its netdb/addrinfo categories.
-            const std::string_view category = e.cause().category().name();
-            return category == "asio.netdb" || category == "asio.addrinfo" ? exit_no_host
-                                                                           : exit_temp_fail;
-        }
-        case errc::protocol:
-        case errc::tls:
-            return exit_protocol;
+        case errc::config:
+            return exit_config;
+        case errc::invalid_input:
+            return exit_data;
         case errc::auth_failed:
         case errc::auth_unavailable:
             return exit_no_perm;
-        case errc::invalid_input:
-            return exit_data;
-        case errc::config:
-            return exit_config;
+        case errc::protocol:
+            return exit_protocol;
+        case errc::connect_failed: {
+            // Asio reports a failed name lookup in its netdb/addrinfo categories.
+            const std::string_view category = e.cause().category().name();
+            if (category == "asio.netdb" || category == "asio.addrinfo") {
+                return exit_no_host;
+            }
+            break;
+        }
+        case errc::cancelled:
+            return exit_temp_fail;  // nothing was decided; the user may run it again
+        default:
+            break;
     }
-    return exit_software;
+    if (e.transient()) {
+        return exit_temp_fail;
+    }
+    if (e.permanent()) {
+        return exit_unavailable;
+    }
+    return exit_software;  // an error the library did not classify
 }
 
 }  // namespace missive::cli

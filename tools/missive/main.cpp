@@ -2,6 +2,7 @@
 // catch mail during development (`capture`). See `missive --help` and missive(1).
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "text.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
         return run(argc, argv);
     } catch (const std::exception& e) {
         // Every failure the subcommands expect is handled there; this is the last resort.
-        std::cerr << "missive: " << e.what() << '\n';
+        std::cerr << "missive: " << missive::cli::printable(e.what()) << '\n';
         return missive::cli::exit_software;
     }
 }

@@ -4,9 +4,114 @@
 #include <missive/mime/address.hpp>
 #include <missive/mime/header_reader.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <utility>
 
 namespace missive::cli {
+
+InputBuf::InputBuf(int fd, std::string name)
+    : fd_(fd)
+    , name_(std::move(name)) {}
+
+InputBuf::int_type InputBuf::underflow() {
+    for (;;) {
+        const ssize_t n = ::read(fd_, buffer_.data(), buffer_.size());
+        if (n > 0) {
+            setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+            return traits_type::to_int_type(buffer_[0]);
+        }
+        if (n == 0) {
+            return traits_type::eof();
+        }
+        if (errno != EINTR) {
+            throw InputError("reading " + name_ +
+                             " failed: " + std::generic_category().message(errno));
+        }
+    }
+}
+
+InputBuf::pos_type InputBuf::seekoff(off_type off, std::ios_base::seekdir dir,
+                                     std::ios_base::openmode which) {
+    if ((which & std::ios_base::in) == 0) {
+        return {off_type(-1)};
+    }
+    // What is buffered but not yet read lies before the descriptor's own position.
+    const off_type buffered = egptr() - gptr();
+    const int whence = dir == std::ios_base::beg   ? SEEK_SET
+                       : dir == std::ios_base::cur ? SEEK_CUR
+                                                   : SEEK_END;
+    if (dir == std::ios_base::cur) {
+        off -= buffered;
+    }
+    const off_t at = ::lseek(fd_, static_cast<off_t>(off), whence);
+    if (at < 0) {
+        return {off_type(-1)};  // a pipe or a terminal: not seekable
+    }
+    setg(buffer_.data(), buffer_.data(), buffer_.data());
+    return {static_cast<off_type>(at)};
+}
+
+InputBuf::pos_type InputBuf::seekpos(pos_type pos, std::ios_base::openmode which) {
+    return seekoff(off_type(pos), std::ios_base::beg, which);
+}
+
+PrefixedBuf::PrefixedBuf(const std::string& prefix, std::istream& rest)
+    : prefix_(prefix)
+    , rest_(rest) {}
+
+PrefixedBuf::int_type PrefixedBuf::underflow() {
+    if (offset_ < prefix_.size()) {
+        const std::size_t n = std::min(buffer_.size(), prefix_.size() - offset_);
+        prefix_.copy(buffer_.data(), n, offset_);
+        offset_ += n;
+        setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+        return traits_type::to_int_type(buffer_[0]);
+    }
+    if (!error_.empty()) {
+        throw InputError(error_);  // failed before: never an end of file
+    }
+    try {
+        rest_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    } catch (const std::exception& e) {  // `rest` throws on badbit
+        error_ = e.what();
+        throw InputError(error_);
+    }
+    if (rest_.bad()) {
+        error_ = "reading the message failed";
+        throw InputError(error_);
+    }
+    const auto got = rest_.gcount();
+    if (got <= 0) {
+        return traits_type::eof();
+    }
+    setg(buffer_.data(), buffer_.data(), buffer_.data() + got);
+    return traits_type::to_int_type(buffer_[0]);
+}
+
+std::optional<std::uint64_t> PrefixedBuf::remaining_size() const {
+    if (offset_ != 0 || gptr() != eback()) {
+        return std::nullopt;  // only asked before the first read
+    }
+    std::streambuf* in = rest_.rdbuf();
+    if (in == nullptr || !rest_.good()) {
+        return std::nullopt;
+    }
+    const auto here = in->pubseekoff(0, std::ios_base::cur, std::ios_base::in);
+    if (here == std::streampos(-1)) {
+        return std::nullopt;
+    }
+    const auto end = in->pubseekoff(0, std::ios_base::end, std::ios_base::in);
+    in->pubseekpos(here, std::ios_base::in);
+    if (end == std::streampos(-1) || end < here) {
+        return std::nullopt;
+    }
+    return prefix_.size() + static_cast<std::uint64_t>(end - here);
+}
 
 namespace {
 
@@ -41,6 +146,9 @@ ReadyMessage read_ready_message(std::istream& in, const std::vector<std::string>
                             std::to_string(mime::HeaderBlock::max_size / 1024) +
                             " KiB; is this a message?");
         }
+    }
+    if (in.bad()) {
+        throw InputError("reading the message failed");
     }
     const mime::HeaderBlock block = mime::HeaderBlock::parse(text);
     ReadyMessage ready;

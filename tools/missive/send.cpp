@@ -6,10 +6,17 @@
 #include "deliver.hpp"
 #include "exit_codes.hpp"
 #include "message_input.hpp"
+#include "text.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
+#include <system_error>
 
 namespace missive::cli {
 
@@ -69,7 +76,7 @@ int compose_and_send(const SendFlags& f, const Target& target) {
     for (const auto& h : f.headers) {
         const auto colon = h.find(':');
         if (colon == std::string::npos || colon == 0) {
-            std::cerr << "missive: --header must be 'Name: value', not '" << h << "'\n";
+            std::cerr << "missive: --header must be 'Name: value', not '" << printable(h) << "'\n";
             return exit_usage;
         }
         std::string value = h.substr(colon + 1);
@@ -79,23 +86,43 @@ int compose_and_send(const SendFlags& f, const Target& target) {
     return deliver(target, b.build());
 }
 
+// Closes the descriptor of a --message FILE.
+struct Fd {
+    int fd = -1;
+    Fd() = default;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    Fd(Fd&&) = delete;
+    Fd& operator=(Fd&&) = delete;
+
+    ~Fd() {
+        if (fd > 2) {
+            ::close(fd);
+        }
+    }
+};
+
 int send_ready(const SendFlags& f, const Target& target) {
-    std::ifstream file;
-    std::istream* in = &std::cin;
-    if (f.message != "-") {
-        file.open(f.message, std::ios::binary);
-        if (!file) {
-            std::cerr << "missive: --message '" << f.message << "' cannot be read\n";
+    Fd file;
+    if (f.message == "-") {
+        file.fd = 0;
+    } else {
+        file.fd = ::open(f.message.c_str(), O_RDONLY | O_CLOEXEC);
+        if (file.fd < 0) {
+            std::cerr << "missive: --message '" << printable(f.message)
+                      << "' cannot be read: " << std::generic_category().message(errno) << '\n';
             return exit_no_input;
         }
-        in = &file;
     }
+    InputBuf buf(file.fd, f.message == "-" ? "standard input" : "'" + f.message + "'");
+    std::istream in(&buf);
+    in.exceptions(std::ios::badbit);  // a read error throws InputError, never looks like EOF
     std::vector<std::string> recipients = f.to;
     recipients.insert(recipients.end(), f.cc.begin(), f.cc.end());
     recipients.insert(recipients.end(), f.bcc.begin(), f.bcc.end());
     ReadyMessage ready =
-        read_ready_message(*in, recipients, f.from.empty() ? target.default_from : f.from);
-    return deliver_text(target, ready.header, *in, ready.envelope);
+        read_ready_message(in, recipients, f.from.empty() ? target.default_from : f.from);
+    return deliver_text(target, ready.header, in, ready.envelope);
 }
 
 }  // namespace
@@ -130,7 +157,14 @@ void add_send(CLI::App& app, int& status) {
     cmd->add_option("--account", t.account, "Account from the config file");
     cmd->add_option("--config", t.config,
                     "Config file (default $XDG_CONFIG_HOME/missive/config.toml)");
-    cmd->add_option("--tls", t.tls, "opportunistic (default), required, always, implicit or none")
+    cmd->add_option("--tls", t.tls,
+                    "When to encrypt: opportunistic (STARTTLS when offered), required (STARTTLS "
+                    "or fail: then only EHLO, STARTTLS and QUIT went in clear), always (STARTTLS "
+                    "even when not offered), implicit (TLS from the first byte), none. Precedence: "
+                    "--tls, else the account's tls, else the URL's scheme (smtp:// opportunistic, "
+                    "submission:// required, smtps:// implicit); a mode that contradicts the "
+                    "scheme (smtps:// with anything but implicit, submission:// with less than "
+                    "required) exits 78")
         ->check(CLI::IsMember({"opportunistic", "required", "always", "implicit", "none"}));
     cmd->add_option("--ca-file", t.ca_file, "Trust the CAs in FILE (PEM) instead of the system's");
     cmd->add_option("--tls-peer", t.tls_peer, "Name the server's certificate must carry");
@@ -140,9 +174,25 @@ void add_send(CLI::App& app, int& status) {
                     "--password-file or --password-command");
     cmd->add_option("--password-file", t.password_file, "Read the password from FILE");
     cmd->add_option("--password-command", t.password_command,
-                    "Run CMD (sh -c) and use the first line it prints as the password");
-    cmd->add_option("--timeout", t.timeout, "Seconds for each operation (connect, each reply)")
-        ->capture_default_str();
+                    "Run CMD (sh -c, stdin from /dev/null, at most 30 s and 64 KiB of output) and "
+                    "use the first line it prints as the password");
+    const auto seconds = CLI::Validator(
+        [](const std::string& value) -> std::string {
+            return parse_seconds(value)
+                       ? std::string()
+                       : "must be a number of seconds from 0.001 to 86400, not '" + value + "'";
+        },
+        "SECONDS", "seconds");
+    cmd->add_option("--timeout", t.timeout,
+                    "Seconds each wait may take: connecting, each reply, each write of message "
+                    "data, the reply to the end of the data. Default: the account's timeout, "
+                    "else RFC 5321's limits (connect 30 s, each reply 5 min, each data write "
+                    "3 min, the final reply 10 min)")
+        ->check(seconds);
+    cmd->add_option("--max-time", t.max_time,
+                    "Seconds the whole run may take (connect, log in, send), whatever --timeout "
+                    "allows; default: no overall limit")
+        ->check(seconds);
     cmd->add_flag("--trace", t.trace, "Print the SMTP dialogue on stderr (credentials redacted)");
     cmd->add_flag("--dry-run", t.dry_run, "Print the message that would be sent, send nothing");
     cmd->add_flag("--json", t.json, "Print the outcome as one JSON object on stdout");
@@ -154,8 +204,11 @@ void add_send(CLI::App& app, int& status) {
             status = flags->message.empty() ? compose_and_send(*flags, target)
                                             : send_ready(*flags, target);
         } catch (const Error& e) {
-            std::cerr << "missive: " << e.what() << '\n';
+            std::cerr << "missive: " << printable(e.what()) << '\n';
             status = exit_code_for(e);
+        } catch (const InputError& e) {
+            std::cerr << "missive: " << printable(e.what()) << "; nothing was sent\n";
+            status = exit_no_input;
         }
     });
 }

@@ -8,6 +8,7 @@
 #include "deliver.hpp"
 #include "exit_codes.hpp"
 #include "message_input.hpp"
+#include "text.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -66,7 +67,7 @@ std::optional<Args> parse(int argc, char** argv, int& status) {
                 out = argv[++i];
                 return true;
             }
-            std::cerr << "missive sendmail: " << arg << " needs a value\n" << usage;
+            std::cerr << "missive sendmail: " << printable(arg) << " needs a value\n" << usage;
             status = exit_usage;
             return false;
         };
@@ -100,7 +101,8 @@ std::optional<Args> parse(int argc, char** argv, int& status) {
                    arg == "-ep" || arg == "-eq" || arg == "-m" || arg == "-n") {
             // -oXvalue options and other historic switches change nothing here.
         } else {
-            std::cerr << "missive sendmail: option " << arg << " is not supported\n" << usage;
+            std::cerr << "missive sendmail: option " << printable(arg) << " is not supported\n"
+                      << usage;
             status = exit_usage;
             return std::nullopt;
         }
@@ -149,10 +151,14 @@ int run_sendmail(int argc, char** argv) {
     Target target;
     try {
         target = make_target(flags, std::cerr);
+        // Standard input through InputBuf: a read error is an error (exit 66), never an end.
+        InputBuf stdin_buf(0, "standard input");
+        std::istream input(&stdin_buf);
+        input.exceptions(std::ios::badbit);
         std::istringstream dotted;
-        std::istream* in = &std::cin;
+        std::istream* in = &input;
         if (args->dots_end) {
-            dotted.str(read_until_dot(std::cin));
+            dotted.str(read_until_dot(input));
             in = &dotted;
         }
         const std::string sender = args->sender.empty() ? target.default_from : args->sender;
@@ -176,8 +182,11 @@ int run_sendmail(int argc, char** argv) {
         }
         return deliver_text(target, added + ready.header, *in, ready.envelope);
     } catch (const Error& e) {
-        std::cerr << "missive sendmail: " << e.what() << '\n';
+        std::cerr << "missive sendmail: " << printable(e.what()) << '\n';
         return exit_code_for(e);
+    } catch (const InputError& e) {
+        std::cerr << "missive sendmail: " << printable(e.what()) << "; nothing was sent\n";
+        return exit_no_input;
     }
 }
 

@@ -71,7 +71,10 @@ TEST(Url, Errors) {
         {"smtp://u:secret@", "URL: no host"},
         {"smtp://h:0", "URL: invalid port '0'"},
         {"smtp://h:65536", "URL: invalid port '65536'"},
-        {"smtp://h:2x", "URL: invalid port '2x'"},
+        {"smtp://h:2x", "URL: invalid port (not a number)"},
+        // A password whose '@' was forgotten is not echoed as a port, nor a userinfo.
+        {"smtp://ada:Secret-1", "URL: invalid port (not a number)"},
+        {"ada:Secret-1@mx.example.org", "URL: '...@mx.example.org' does not start with scheme://"},
         {"smtp://h:", "URL: empty port"},
         {"smtp://[::1", "URL: the IPv6 address lacks its closing ']'"},
         {"smtp://h/path", "URL: a mail server URL has no path"},
@@ -91,6 +94,40 @@ TEST(Url, Errors) {
     }
 }
 
+TEST(Url, RedactedHidesEveryPassword) {
+    // A proxy's password in the query, plain or percent-encoded (once, or twice), with '@',
+    // '/' and '?' in it: none of it is printed.
+    const char* const secrets[] = {"PW", "p@ss/w?rd", "p:w"};
+    for (const char* secret : secrets) {
+        const std::string pw = secret;
+        std::string encoded;
+        for (const char c : pw) {
+            encoded += c == '@'   ? "%40"
+                       : c == '/' ? "%2F"
+                       : c == '?' ? "%3F"
+                       : c == ':' ? "%3A"
+                                  : std::string(1, c);
+        }
+        const std::string twice = "socks5%253A%252F%252Fuser%253A" + encoded + "%2540127.0.0.1";
+        for (const std::string& text :
+             {"smtp://mx.test?proxy=socks5://user:" + encoded + "@127.0.0.1:1080",
+              "smtp://mx.test?proxy=socks5%3A%2F%2Fuser%3A" + encoded + "%40127.0.0.1",
+              "smtp://mx.test?x=" + twice,
+              "smtp://ada:" + encoded + "@mx.test?proxy=http://u:" + encoded + "@p:3128"}) {
+            const std::string r = Url::parse(text).redacted();
+            EXPECT_EQ(r.find(pw), std::string::npos) << text << " -> " << r;
+            EXPECT_EQ(r.find(encoded), std::string::npos) << text << " -> " << r;
+            EXPECT_NE(r.find(":***@"), std::string::npos) << text << " -> " << r;
+        }
+    }
+    EXPECT_EQ(
+        Url::parse("smtp://mx.test?proxy=socks5%3A%2F%2Fu%3APW%40127.0.0.1%3A1080").redacted(),
+        "smtp://mx.test:25?proxy=socks5://u:***@127.0.0.1:1080");
+    // Without a password nothing changes; characters that would end a value are encoded.
+    EXPECT_EQ(Url::parse("smtp://mx.test?proxy=socks5://u@127.0.0.1&helo=a%26b").redacted(),
+              "smtp://mx.test:25?helo=a%26b&proxy=socks5://u@127.0.0.1");
+}
+
 TEST(Proxy, Parse) {
     using missive::net::Proxy;
     const Proxy s = Proxy::parse("socks5://u%40x:p%3A@127.0.0.1");
@@ -106,4 +143,5 @@ TEST(Proxy, Parse) {
     EXPECT_EQ(Proxy::parse("socks5://h:25").port, 25);
     EXPECT_THROW((void)Proxy::parse("ftp://h"), Error);
     EXPECT_THROW((void)Proxy::parse("socks5://h?x=y"), Error);
+    EXPECT_EQ(Proxy::parse("socks5://:PW@h").redacted(), "socks5://:***@h:1080");
 }
