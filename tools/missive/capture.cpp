@@ -263,6 +263,10 @@ private:
             } else if (reap() >= flags_.max_connections) {
                 refuse(std::move(socket));
             } else {
+                // Replies go out at once: with Nagle, a reply written behind the TLS session
+                // tickets waits for the client's delayed ACK (40 ms on Linux) after STARTTLS.
+                std::error_code ignored;
+                socket.set_option(asio::ip::tcp::no_delay(true), ignored);
                 auto& c = connections_.emplace_back();
                 const auto protocol = acceptor_.local_endpoint().protocol();
                 c.socket.assign(protocol, socket.release());
