@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "maildir.hpp"
+#include "text.hpp"
 
 #include <asio.hpp>
 #include <asio/ssl.hpp>
@@ -308,17 +309,17 @@ private:
     void print_stored(const smtp::ReceivedMessage& m, const std::filesystem::path& file) {
         std::string to;
         for (const auto& r : m.to) {
-            to += (to.empty() ? "" : ",") + escape_controls(r);
+            to += (to.empty() ? "" : ",") + printable(r);
         }
         const std::time_t now = std::time(nullptr);
         std::array<char, 32> stamp{};
         std::tm tm{};
         std::strftime(stamp.data(), stamp.size(), "%Y-%m-%dT%H:%M:%S", localtime_r(&now, &tm));
         const std::lock_guard lock(print_);
-        std::cout << stamp.data() << " from=<" << escape_controls(m.from) << "> to=" << to
+        std::cout << stamp.data() << " from=<" << printable(m.from) << "> to=" << to
                   << " size=" << m.data.size() << (m.tls ? " tls" : "")
-                  << (m.user.empty() ? "" : " user=" + escape_controls(m.user))
-                  << " file=" << escape_controls(file.string()) << std::endl;
+                  << (m.user.empty() ? "" : " user=" + printable(m.user))
+                  << " file=" << printable(file.string()) << std::endl;
     }
 
     void serve(Connection& c) {

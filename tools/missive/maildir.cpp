@@ -2,6 +2,8 @@
 
 #include <missive/mime/message.hpp>
 
+#include "text.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,11 +100,11 @@ void sync_directory(const fs::path& path) {
 std::string file_text(const smtp::ReceivedMessage& m, const std::string& peer) {
     std::string recipients;
     for (const auto& r : m.to) {
-        recipients += (recipients.empty() ? "<" : ", <") + escape_controls(r) + ">";
+        recipients += (recipients.empty() ? "<" : ", <") + printable(r) + ">";
     }
-    std::string text = "Return-Path: <" + escape_controls(m.from) + ">\n" +
+    std::string text = "Return-Path: <" + printable(m.from) + ">\n" +
                        "X-Missive-Rcpt: " + recipients + "\n" + "Received: from " +
-                       escape_controls(m.helo) + " (" + escape_controls(peer) +
+                       printable(m.helo) + " (" + printable(peer) +
                        ")\n\tby missive capture with " + (m.tls ? "ESMTPS" : "ESMTP") +
                        (m.user.empty() ? "" : "A") + ";\n\t" +
                        mime::format_date(std::chrono::system_clock::now()) + "\n";
@@ -117,37 +119,6 @@ std::string file_text(const smtp::ReceivedMessage& m, const std::string& peer) {
 }
 
 }  // namespace
-
-std::string escape_controls(std::string_view text) {
-    static constexpr std::string_view hex = "0123456789abcdef";
-    std::string out;
-    out.reserve(text.size());
-    const auto escape = [&out](unsigned char c) {
-        out += "\\x";
-        out += hex[c >> 4];
-        out += hex[c & 0xf];
-    };
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        const auto next = static_cast<unsigned char>(i + 1 < text.size() ? text[i + 1] : '\0');
-        if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c < 0x20 || c == 0x7f) {
-            escape(c);
-        } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {  // U+0080 to U+009F
-            escape(c);
-            escape(next);
-            ++i;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
 
 void prepare_maildir(const fs::path& dir) {
     if (!fs::exists(dir)) {

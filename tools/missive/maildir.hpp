@@ -16,20 +16,12 @@ namespace missive::cli {
 void prepare_maildir(const std::filesystem::path& dir);
 
 /**
- * @return `text` with every control character written as an escape, so that it can go into a
- * header field or onto a terminal without starting a new line or an escape sequence: CR, LF and
- * TAB as `\r`, `\n`, `\t`, other bytes below 0x20 and DEL as `\xHH`, and the C1 controls
- * (U+0080 to U+009F, in UTF-8) as `\xC2\xHH`. Everything else, UTF-8 included, is kept.
- */
-std::string escape_controls(std::string_view text);
-
-/**
  * Stores `m` in the Maildir `dir` (see `prepare_maildir`): written to tmp/ under a unique name
  * with mode 0600, flushed to disk (fsync), then renamed into new/, whose directory entry is
  * flushed too, so that a reader never sees half a message and a crash loses none that was
  * acknowledged. On failure the file in tmp/ is removed. Lines end in LF, as mail readers on Unix
  * expect; Return-Path, X-Missive-Rcpt (the envelope recipients) and a Received field come first,
- * with what the client said (HELO name, addresses) passed through `escape_controls`.
+ * with what the client said (HELO name, addresses) passed through `printable` (text.hpp).
  * @return the file in new/
  * @throws std::filesystem::filesystem_error when the Maildir cannot be written (a full disk,
  * permissions), naming the file and the system's reason

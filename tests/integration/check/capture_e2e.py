@@ -444,9 +444,9 @@ def hostile(binary: str, tmp: str) -> list:
     expect(problems, "hostile: header fields", names,
            [b"Return-Path", b"X-Missive-Rcpt", b"Received", b"Subject"])
     msg = email.message_from_bytes(text, policy=email.policy.default)
-    expect(problems, "hostile: Return-Path", msg["Return-Path"], "<a\\x1b[2Jb\\r@evil.test>")
-    expect(problems, "hostile: X-Missive-Rcpt", msg["X-Missive-Rcpt"], "<bob\\x07\\r@example.com>")
-    if "from evil\\rX-Injected: helo\\x1b[31m\\x07\\x00\\x7f\\xc2\\x9b (127.0.0.1)" \
+    expect(problems, "hostile: Return-Path", msg["Return-Path"], "<a\\x1b[2Jb\\x0d@evil.test>")
+    expect(problems, "hostile: X-Missive-Rcpt", msg["X-Missive-Rcpt"], "<bob\\x07\\x0d@example.com>")
+    if "from evil\\x0dX-Injected: helo\\x1b[31m\\x07\\x00\\x7f\\u009b (127.0.0.1)" \
             not in str(msg["Received"]):
         problems.append(f"hostile: Received {msg['Received']!r}")
     lines = out.split(b"\n")  # after "listening on": the message's line, then nothing
@@ -454,8 +454,8 @@ def hostile(binary: str, tmp: str) -> list:
     printed = lines[0]
     bad = sorted({b for b in printed if b < 0x20 or b == 0x7f})
     expect(problems, "hostile: control bytes printed", bad, [])
-    for part in [b"from=<a\\x1b[2Jb\\r@evil.test>", b"to=bob\\x07\\r@example.com",
-                 b"user=us\\ner\\x1b]0;owned\\x07"]:
+    for part in [b"from=<a\\x1b[2Jb\\x0d@evil.test>", b"to=bob\\x07\\x0d@example.com",
+                 b"user=us\\x0aer\\x1b]0;owned\\x07"]:
         if part not in printed:
             problems.append(f"hostile: {part!r} not in the printed line {printed!r}")
     return problems
