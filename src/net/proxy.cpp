@@ -4,38 +4,15 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace missive::net {
 
 namespace {
-
-[[noreturn]] void refused(const Proxy& proxy, std::string_view host, std::uint16_t port,
-                          const std::string& why) {
-    throw Error(errc::connect_failed, "proxy " + proxy.redacted() + " could not connect to " +
-                                          std::string(host) + ":" + std::to_string(port) + ": " +
-                                          why);
-}
-
-// Reads exactly n bytes (the proxy's replies have known lengths).
-std::string read_exact(BlockingStream& s, std::size_t n, Deadline deadline,
-                       const std::stop_token& stop, const Proxy& proxy) {
-    std::string out;
-    std::array<char, 512> buf{};
-    while (out.size() < n) {
-        const std::size_t want = std::min(buf.size(), n - out.size());
-        const std::size_t got = s.read_some(std::span<char>(buf.data(), want), deadline, stop);
-        if (got == 0) {
-            s.close();
-            throw Error(errc::connect_failed, "proxy " + proxy.redacted() +
-                                                  " closed the connection during its handshake");
-        }
-        out.append(buf.data(), got);
-    }
-    return out;
-}
 
 std::string base64(std::string_view in) {
     std::string out(4 * ((in.size() + 2) / 3), '\0');
@@ -69,112 +46,191 @@ const char* socks5_reason(unsigned char rep) {
     }
 }
 
-void socks5(BlockingStream& s, const Proxy& p, std::string_view host, std::uint16_t port,
-            Deadline deadline, const std::stop_token& stop) {
-    const bool auth = !p.user.empty() || !p.password.empty();
-    if (p.user.size() > 255 || p.password.size() > 255 || host.size() > 255) {
-        throw Error(errc::config, "SOCKS5 user, password and host name are at most 255 octets");
-    }
-    // Greeting: version 5, the methods we offer: 0 (none) or 2 (user/password, RFC 1929).
-    std::string hello = auth ? std::string("\x05\x01\x02", 3) : std::string("\x05\x01\x00", 3);
-    s.write_all(hello, deadline, stop);
-    const std::string choice = read_exact(s, 2, deadline, stop, p);
-    if (choice[0] != 5) {
-        s.close();
-        throw Error(errc::protocol, "proxy " + p.redacted() + " does not speak SOCKS5");
-    }
-    if (static_cast<unsigned char>(choice[1]) == 0xff) {
-        s.close();
-        refused(p, host, port,
-                auth ? "it does not accept user/password authentication"
-                     : "it requires authentication");
-    }
-    if (choice[1] == 2) {
-        std::string login = "\x01";
-        login += static_cast<char>(p.user.size());
-        login += p.user;
-        login += static_cast<char>(p.password.size());
-        login += p.password;
-        s.write_all(login, deadline, stop);
-        const std::string status = read_exact(s, 2, deadline, stop, p);
-        if (status[1] != 0) {
-            s.close();
-            refused(p, host, port, "it refused the user name or password");
-        }
-    } else if (choice[1] != 0) {
-        s.close();
-        throw Error(errc::protocol, "proxy " + p.redacted() + " chose an unknown SOCKS5 method");
-    }
-    // CONNECT by name (ATYP 3), so that the proxy resolves it (an IP literal is a name too).
-    std::string request("\x05\x01\x00", 3);
-    request += '\x03';
-    request += static_cast<char>(host.size());
-    request += host;
-    request += static_cast<char>(port >> 8);
-    request += static_cast<char>(port & 0xff);
-    s.write_all(request, deadline, stop);
-    const std::string head = read_exact(s, 5, deadline, stop, p);
-    if (head[0] != 5) {
-        s.close();
-        throw Error(errc::protocol, "proxy " + p.redacted() + " sent a malformed SOCKS5 reply");
-    }
-    if (head[1] != 0) {
-        s.close();
-        refused(p, host, port, socks5_reason(static_cast<unsigned char>(head[1])));
-    }
-    // The bound address that follows: IPv4 (4), name (1 + length), IPv6 (16), then the port.
-    std::size_t rest = 0;
-    switch (head[3]) {
-        case 1:
-            rest = 4 - 1 + 2;
-            break;
-        case 3:
-            rest = static_cast<unsigned char>(head[4]) + 2;
-            break;
-        case 4:
-            rest = 16 - 1 + 2;
-            break;
-        default:
-            s.close();
-            throw Error(errc::protocol, "proxy " + p.redacted() + " sent a malformed SOCKS5 reply");
-    }
-    (void)read_exact(s, rest, deadline, stop, p);
-}
-
-void http_connect(BlockingStream& s, const Proxy& p, std::string_view host, std::uint16_t port,
-                  Deadline deadline, const std::stop_token& stop) {
-    const std::string target =
-        (host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]"
-                                                  : std::string(host)) +
-        ":" + std::to_string(port);
-    std::string request = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
-    if (!p.user.empty() || !p.password.empty()) {
-        request += "Proxy-Authorization: Basic " + base64(p.user + ":" + p.password) + "\r\n";
-    }
-    request += "\r\n";
-    s.write_all(request, deadline, stop);
-    // Read the response head byte by byte: what follows it belongs to the mail server.
-    std::string head;
-    constexpr std::size_t max_head = 8192;
-    while (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) {
-        if (head.size() >= max_head) {
-            s.close();
-            throw Error(errc::protocol, "proxy " + p.redacted() + " sent an endless response");
-        }
-        head += read_exact(s, 1, deadline, stop, p);
-    }
-    const std::string status = head.substr(0, head.find("\r\n"));
-    if (status.rfind("HTTP/1.", 0) != 0 || status.size() < 12) {
-        s.close();
-        throw Error(errc::protocol, "proxy " + p.redacted() + " did not answer in HTTP");
-    }
-    if (status[9] != '2') {
-        s.close();
-        refused(p, host, port, "it answered " + status);
-    }
-}
+constexpr std::size_t max_http_head = 8192;
 
 }  // namespace
+
+ProxyHandshake::ProxyHandshake(Proxy proxy, std::string_view host, std::uint16_t port)
+    : proxy_(std::move(proxy))
+    , host_(host)
+    , port_(port) {
+    if (proxy_.kind == Proxy::Kind::socks5) {
+        if (proxy_.user.size() > 255 || proxy_.password.size() > 255 || host_.size() > 255) {
+            throw Error(errc::config, "SOCKS5 user, password and host name are at most 255 octets");
+        }
+        // Greeting: version 5, the methods we offer: 0 (none) or 2 (user/password, RFC 1929).
+        const bool auth = !proxy_.user.empty() || !proxy_.password.empty();
+        out_ = auth ? std::string("\x05\x01\x02", 3) : std::string("\x05\x01\x00", 3);
+        step_ = Step::socks_method;
+        need_ = 2;
+    } else {
+        const std::string target =
+            (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" +
+            std::to_string(port_);
+        out_ = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+        if (!proxy_.user.empty() || !proxy_.password.empty()) {
+            out_ += "Proxy-Authorization: Basic " + base64(proxy_.user + ":" + proxy_.password) +
+                    "\r\n";
+        }
+        out_ += "\r\n";
+        step_ = Step::http_head;
+        need_ = 4;
+    }
+}
+
+std::string_view ProxyHandshake::output() const {
+    return std::string_view(out_).substr(out_pos_);
+}
+
+void ProxyHandshake::consume_output(std::size_t n) {
+    out_pos_ = std::min(out_.size(), out_pos_ + n);
+    if (out_pos_ == out_.size()) {
+        out_.clear();
+        out_pos_ = 0;
+    }
+}
+
+std::size_t ProxyHandshake::input_wanted() const {
+    if (step_ == Step::done || !output().empty()) {
+        return 0;
+    }
+    if (step_ == Step::http_head) {
+        // Never past the blank line that ends the head: what follows is the mail server's.
+        for (std::size_t k = 3; k > 0; --k) {
+            if (in_.size() >= k && std::string_view(in_).substr(in_.size() - k) ==
+                                       std::string_view("\r\n\r\n").substr(0, k)) {
+                return 4 - k;
+            }
+        }
+        return 4;
+    }
+    return need_ - in_.size();
+}
+
+void ProxyHandshake::receive(std::string_view bytes) {
+    if (bytes.size() > input_wanted()) {
+        throw Error(errc::invalid_input, "ProxyHandshake::receive: more bytes than asked for");
+    }
+    in_.append(bytes);
+    if (step_ == Step::http_head) {
+        http_head();
+    } else if (in_.size() == need_) {
+        socks_reply();
+    }
+}
+
+void ProxyHandshake::receive_eof() {
+    throw Error(errc::connect_failed,
+                "proxy " + proxy_.redacted() + " closed the connection during its handshake");
+}
+
+bool ProxyHandshake::done() const {
+    return step_ == Step::done;
+}
+
+void ProxyHandshake::refused(const std::string& why) const {
+    throw Error(errc::connect_failed, "proxy " + proxy_.redacted() + " could not connect to " +
+                                          host_ + ":" + std::to_string(port_) + ": " + why);
+}
+
+void ProxyHandshake::malformed(const char* what) const {
+    throw Error(errc::protocol, "proxy " + proxy_.redacted() + " " + what);
+}
+
+void ProxyHandshake::socks_reply() {
+    const std::string reply = std::exchange(in_, std::string());
+    switch (step_) {
+        case Step::socks_method:
+            if (reply[0] != 5) {
+                malformed("does not speak SOCKS5");
+            }
+            if (static_cast<unsigned char>(reply[1]) == 0xff) {
+                refused(proxy_.user.empty() && proxy_.password.empty()
+                            ? "it requires authentication"
+                            : "it does not accept user/password authentication");
+            }
+            if (reply[1] == 2) {
+                out_ = "\x01";
+                out_ += static_cast<char>(proxy_.user.size());
+                out_ += proxy_.user;
+                out_ += static_cast<char>(proxy_.password.size());
+                out_ += proxy_.password;
+                step_ = Step::socks_login;
+                need_ = 2;
+                return;
+            }
+            if (reply[1] != 0) {
+                malformed("chose an unknown SOCKS5 method");
+            }
+            socks_connect();
+            return;
+        case Step::socks_login:
+            if (reply[1] != 0) {
+                refused("it refused the user name or password");
+            }
+            socks_connect();
+            return;
+        case Step::socks_reply_head: {
+            if (reply[0] != 5) {
+                malformed("sent a malformed SOCKS5 reply");
+            }
+            if (reply[1] != 0) {
+                refused(socks5_reason(static_cast<unsigned char>(reply[1])));
+            }
+            // The bound address that follows: IPv4 (4), name (1 + length), IPv6 (16), then
+            // the port; the head's last octet is the first of it.
+            switch (reply[3]) {
+                case 1:
+                    need_ = 4 - 1 + 2;
+                    break;
+                case 3:
+                    need_ = static_cast<unsigned char>(reply[4]) + std::size_t{2};
+                    break;
+                case 4:
+                    need_ = 16 - 1 + 2;
+                    break;
+                default:
+                    malformed("sent a malformed SOCKS5 reply");
+            }
+            step_ = Step::socks_bound_address;
+            return;
+        }
+        case Step::socks_bound_address:
+            step_ = Step::done;
+            return;
+        default:
+            return;
+    }
+}
+
+void ProxyHandshake::socks_connect() {
+    // CONNECT by name (ATYP 3), so that the proxy resolves it (an IP literal is a name too).
+    out_ = std::string("\x05\x01\x00\x03", 4);
+    out_ += static_cast<char>(host_.size());
+    out_ += host_;
+    out_ += static_cast<char>(port_ >> 8);
+    out_ += static_cast<char>(port_ & 0xff);
+    step_ = Step::socks_reply_head;
+    need_ = 5;
+}
+
+void ProxyHandshake::http_head() {
+    if (in_.size() < 4 || in_.compare(in_.size() - 4, 4, "\r\n\r\n") != 0) {
+        if (in_.size() >= max_http_head) {
+            malformed("sent an endless response");
+        }
+        return;
+    }
+    const std::string status = in_.substr(0, in_.find("\r\n"));
+    if (status.rfind("HTTP/1.", 0) != 0 || status.size() < 12) {
+        malformed("did not answer in HTTP");
+    }
+    if (status[9] != '2') {
+        refused("it answered " + status);
+    }
+    in_.clear();
+    step_ = Step::done;
+}
 
 Proxy Proxy::parse(std::string_view url) {
     Proxy p;
@@ -221,10 +277,26 @@ std::string Proxy::redacted() const {
 
 void open_tunnel(BlockingStream& stream, const Proxy& proxy, std::string_view host,
                  std::uint16_t port, Deadline deadline, const std::stop_token& stop) {
-    if (proxy.kind == Proxy::Kind::socks5) {
-        socks5(stream, proxy, host, port, deadline, stop);
-    } else {
-        http_connect(stream, proxy, host, port, deadline, stop);
+    ProxyHandshake handshake(proxy, host, port);
+    std::array<char, 512> buffer{};
+    try {
+        while (!handshake.done()) {
+            if (const std::string_view out = handshake.output(); !out.empty()) {
+                stream.write_all(out, deadline, stop);
+                handshake.consume_output(out.size());
+                continue;
+            }
+            const std::size_t want = std::min(buffer.size(), handshake.input_wanted());
+            const std::size_t got =
+                stream.read_some(std::span<char>(buffer.data(), want), deadline, stop);
+            if (got == 0) {
+                handshake.receive_eof();
+            }
+            handshake.receive(std::string_view(buffer.data(), got));
+        }
+    } catch (const Error&) {
+        stream.close();
+        throw;
     }
 }
 
