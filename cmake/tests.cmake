@@ -135,3 +135,11 @@ add_test(NAME dkim_verify
   COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/dkim_verify.py
           $<TARGET_FILE:missive_dkim_samples> ${CMAKE_BINARY_DIR}/dkim_samples)
 set_tests_properties(dkim_verify PROPERTIES LABELS unit TIMEOUT 600)
+# `missive dkim keygen` and `dns` end to end: the published record verifies a library signature.
+if(TARGET missive_cli)
+  add_test(NAME dkim_cli
+    COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/dkim_cli.py
+            $<TARGET_FILE:missive_cli> $<TARGET_FILE:missive_dkim_samples>
+            ${CMAKE_BINARY_DIR}/dkim_cli)
+  set_tests_properties(dkim_cli PROPERTIES LABELS unit TIMEOUT 120)
+endif()
