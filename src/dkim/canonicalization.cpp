@@ -10,6 +10,11 @@ bool is_wsp(char c) {
     return c == ' ' || c == '\t';
 }
 
+// Neither white space nor a line break: copied as it is by either canonicalization.
+bool is_plain(char c) {
+    return c != ' ' && c != '\t' && c != '\r' && c != '\n';
+}
+
 }  // namespace
 
 std::string_view name(Canonicalization c) {
@@ -82,13 +87,27 @@ void BodyCanonicalizer::update(std::string_view bytes) {
             ++p;
             continue;
         }
-        // A run of octets that are copied as they are, at most flush_size at once.
+        // A run of octets that are copied as they are, at most flush_size at once. In relaxed
+        // mode a lone space between two such octets is one of them (it would become itself):
+        // text then goes a line at a time, not a word at a time.
         const char* run = p + 1;
         const char* const run_end = end - p > static_cast<std::ptrdiff_t>(flush_size)
                                         ? p + static_cast<std::ptrdiff_t>(flush_size)
                                         : end;
-        while (run < run_end && *run != '\r' && *run != '\n' && !(relaxed && is_wsp(*run))) {
-            ++run;
+        if (relaxed) {
+            while (run < run_end) {
+                if (is_plain(*run)) {
+                    ++run;
+                } else if (*run == ' ' && run + 1 < run_end && is_plain(run[1])) {
+                    run += 2;
+                } else {
+                    break;
+                }
+            }
+        } else {
+            while (run < run_end && *run != '\r' && *run != '\n') {
+                ++run;
+            }
         }
         flush_lines();
         if (buffer_.size() + static_cast<std::size_t>(run - p) > flush_size) {

@@ -2,11 +2,19 @@
 #include <missive/error.hpp>
 #include <missive/mime/header_reader.hpp>
 
+#include "dkim/digest.hpp"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
 
 namespace missive::dkim {
+
+const EVP_MD* detail::sha256() {
+    static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(
+        EVP_MD_fetch(nullptr, "SHA256", nullptr), EVP_MD_free);
+    return md.get();
+}
 
 struct BodyHasher::Impl {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
@@ -16,7 +24,7 @@ struct BodyHasher::Impl {
         : canon(c, [this](std::string_view piece) {
             EVP_DigestUpdate(ctx.get(), piece.data(), piece.size());
         }) {
-        if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+        if (!ctx || EVP_DigestInit_ex(ctx.get(), detail::sha256(), nullptr) != 1) {
             throw Error(errc::config, "DKIM: OpenSSL has no SHA-256");
         }
     }

@@ -5,6 +5,7 @@
 #include <missive/mime/serializer.hpp>
 #include <missive/util/base64.hpp>
 
+#include "dkim/digest.hpp"
 #include "dkim/names.hpp"
 
 #include <openssl/evp.h>
@@ -149,7 +150,7 @@ long long seconds(std::chrono::system_clock::time_point t) {
 class Sha256 {
 public:
     Sha256() {
-        if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
+        if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), detail::sha256(), nullptr) != 1) {
             throw Error(errc::config, "DKIM: OpenSSL has no SHA-256");
         }
     }
