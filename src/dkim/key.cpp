@@ -82,7 +82,7 @@ PrivateKey PrivateKey::from_pem(const Secret& pem) {
     auto impl = std::make_shared<Impl>();
     impl->key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
     if (!impl->key) {
-        fail("DKIM key: not a PEM private key (PKCS#8 \"PRIVATE KEY\" or \"RSA PRIVATE KEY\")");
+        fail(R"(DKIM key: not a PEM private key (PKCS#8 "PRIVATE KEY" or "RSA PRIVATE KEY"))");
     }
     impl->type = type_of(impl->key.get());
     impl->bits = EVP_PKEY_get_bits(impl->key.get());

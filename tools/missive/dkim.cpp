@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <system_error>
 
 namespace missive::cli {
 
@@ -40,7 +40,8 @@ int write_key(const std::string& path, const Secret& pem) {
                           S_IRUSR | S_IWUSR);
     if (fd < 0) {
         const int error = errno;
-        std::cerr << "missive dkim keygen: cannot create " << path << ": " << std::strerror(error)
+        std::cerr << "missive dkim keygen: cannot create " << path << ": "
+                  << std::generic_category().message(error)
                   << (error == EEXIST ? " (an existing key is never overwritten)" : "") << '\n';
         return exit_cant_create;
     }
@@ -56,14 +57,14 @@ int write_key(const std::string& path, const Secret& pem) {
             ::close(fd);
             ::unlink(path.c_str());
             std::cerr << "missive dkim keygen: cannot write " << path << ": "
-                      << std::strerror(error) << '\n';
+                      << std::generic_category().message(error) << '\n';
             return exit_io;
         }
         done += static_cast<std::size_t>(n);
     }
     if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        std::cerr << "missive dkim keygen: cannot write " << path << ": " << std::strerror(errno)
-                  << '\n';
+        std::cerr << "missive dkim keygen: cannot write " << path << ": "
+                  << std::generic_category().message(errno) << '\n';
         return exit_io;
     }
     return exit_ok;
