@@ -18,6 +18,7 @@ packages=(
   openssl                                      # the test CA and certificates
   swaks libauthen-sasl-perl                    # checking servers by hand (DIGEST-MD5 in swaks)
   bsd-mailx                                    # a real program using missive as its sendmail
+  python3-dkim opendkim                        # independent DKIM verifiers (dkimpy, opendkim -t)
   groff-base                                   # the man page check
 )
 missing=()

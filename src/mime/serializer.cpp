@@ -330,15 +330,20 @@ std::string_view Serializer::next() {
 }
 
 std::uint64_t Serializer::size() {
-    Impl& m = *impl_;
-    if (m.size) {
-        return *m.size;
+    if (impl_->size) {
+        return *impl_->size;
     }
+    return size([](std::string_view) {});
+}
+
+std::uint64_t Serializer::size(const std::function<void(std::string_view)>& observer) {
+    Impl& m = *impl_;
     if (m.started) {
         throw Error(errc::invalid_input, "Serializer::size() must come before next()");
     }
     std::uint64_t total = 0;
     for (auto chunk = m.next(); !chunk.empty(); chunk = m.next()) {
+        observer(chunk);
         total += chunk.size();
     }
     m.rewind();

@@ -31,6 +31,7 @@ int run(int argc, char** argv) {
     int status = missive::cli::exit_ok;
     missive::cli::add_send(app, status);
     missive::cli::add_capture(app, status);
+    missive::cli::add_dkim(app, status);
     app.add_subcommand("sendmail",
                        "The sendmail interface: -t -i -f -F -v, recipients, message "
                        "on stdin (see `missive sendmail --help`)")

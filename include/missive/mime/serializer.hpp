@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -56,6 +57,15 @@ public:
      * @throws Error errc::invalid_input when called after `next()`, or as `next()`
      */
     [[nodiscard]] std::uint64_t size();
+
+    /**
+     * Measures the message as `size()` does, showing each chunk to `observer` on the way: one
+     * pass for SIZE= and for what else must see the whole text before it is sent (a DKIM body
+     * hash). The pass runs even when the size is already known.
+     * @param observer called with each chunk, valid during the call only
+     * @throws Error errc::invalid_input when called after `next()`, or as `next()`
+     */
+    std::uint64_t size(const std::function<void(std::string_view)>& observer);
 
     /** @return true when a part goes as 8bit (the envelope then needs BODY=8BITMIME). */
     [[nodiscard]] bool uses_8bit() const;
