@@ -152,4 +152,11 @@ if(TARGET missive_cli)
             $<TARGET_FILE:missive_cli> $<TARGET_FILE:missive_dkim_samples>
             ${CMAKE_BINARY_DIR}/dkim_cli)
   set_tests_properties(dkim_cli PROPERTIES LABELS unit TIMEOUT 120)
+  # missive send and sendmail sign what they send (flags, the account's dkim table; a built
+  # message, a file, stdin): dkimpy verifies what capture stored and what Postfix delivered.
+  add_test(NAME dkim_send_e2e
+    COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/dkim_send_e2e.py
+            $<TARGET_FILE:missive_cli> ${CMAKE_BINARY_DIR}/dkim_send_e2e ${MISSIVE_IT_DIR}/env)
+  set_tests_properties(dkim_send_e2e PROPERTIES LABELS integration FIXTURES_REQUIRED servers
+    TIMEOUT 180)
 endif()

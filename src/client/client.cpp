@@ -1,4 +1,5 @@
 #include <missive/client/client.hpp>
+#include <missive/dkim/signer.hpp>
 #include <missive/mime/address.hpp>
 #include <missive/mime/serializer.hpp>
 #include <missive/net/blocking_stream.hpp>
@@ -12,11 +13,17 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <istream>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <streambuf>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -144,6 +151,100 @@ TlsMode effective_tls(const std::optional<TlsMode>& explicit_mode, const net::Ur
                                       "): drop one of them, or use smtp:// with the TLS mode");
     }
     return mode;
+}
+
+// The DKIM fields, then a message held in memory, in pieces.
+class Pieces {
+public:
+    Pieces(std::string_view fields, std::string_view message)
+        : fields_(fields)
+        , message_(message) {}
+
+    std::string_view next() {
+        if (!fields_.empty()) {
+            return std::exchange(fields_, {});
+        }
+        const std::string_view piece = message_.substr(0, piece_size);
+        message_.remove_prefix(piece.size());
+        return piece;
+    }
+
+private:
+    std::string_view fields_;
+    std::string_view message_;
+};
+
+// Reads a FILE* as a stream buffer.
+class FileBuf : public std::streambuf {
+public:
+    void open_fd(std::FILE* file) { file_ = file; }
+
+protected:
+    int_type underflow() override {
+        const std::size_t n = std::fread(buffer_.data(), 1, buffer_.size(), file_);
+        if (n == 0) {
+            if (std::ferror(file_) != 0) {
+                throw std::runtime_error("the temporary file of the message cannot be read");
+            }
+            return traits_type::eof();
+        }
+        setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+        return traits_type::to_int_type(buffer_[0]);
+    }
+
+private:
+    std::FILE* file_ = nullptr;
+    std::array<char, 65536> buffer_{};
+};
+
+// A message that cannot be read twice, kept in an unnamed temporary file (gone when closed,
+// even after a crash) between the DKIM hashing pass and the sending pass: memory stays bounded.
+class Spool {
+public:
+    void open() {
+        file_.reset(std::tmpfile());
+        if (!file_) {
+            throw Error(errc::invalid_input, "cannot make a temporary file to sign the message: " +
+                                                 std::generic_category().message(errno));
+        }
+        buf_.emplace();
+        buf_->open_fd(file_.get());
+    }
+
+    void write(std::string_view bytes) {
+        if (std::fwrite(bytes.data(), 1, bytes.size(), file_.get()) != bytes.size()) {
+            throw Error(errc::invalid_input,
+                        "cannot keep the message in a temporary file to sign "
+                        "it: " +
+                            std::generic_category().message(errno));
+        }
+    }
+
+    std::istream& rewind() {
+        if (std::fflush(file_.get()) != 0 || std::fseek(file_.get(), 0, SEEK_SET) != 0) {
+            throw Error(errc::invalid_input, "cannot read back the temporary file of the message");
+        }
+        stream_.emplace(&*buf_);
+        return *stream_;
+    }
+
+private:
+    struct Close {
+        void operator()(std::FILE* f) const noexcept { (void)std::fclose(f); }
+    };
+
+    std::unique_ptr<std::FILE, Close> file_;
+    std::optional<FileBuf> buf_;
+    std::optional<std::istream> stream_;
+};
+
+std::vector<dkim::Canonicalization> canonicalizations(const std::vector<dkim::Signer>& signers) {
+    std::vector<dkim::Canonicalization> out;
+    out.reserve(signers.size());
+    for (const dkim::Signer& s : signers) {
+        out.push_back(s.body_canonicalization());
+    }
+    return out;
 }
 
 }  // namespace
@@ -660,50 +761,88 @@ std::optional<std::string> Client::extension(std::string_view name) {
 smtp::SendResult Client::send(const smtp::Envelope& envelope, std::string_view message) {
     Impl& m = *impl_;
     m.ensure_hello();
+    const std::string fields =
+        m.opts.dkim.empty() ? std::string() : dkim::sign(message, m.opts.dkim);
     smtp::Envelope env = envelope;
     if (!env.params.size) {
-        env.params.size = message.size();  // RFC 1870: an estimate of the message size
+        env.params.size = fields.size() + message.size();  // RFC 1870: the message's size
     }
     m.session.send(env);
-    std::size_t offset = 0;
-    return m.stream_body([&]() -> std::string_view {
-        const std::string_view piece = message.substr(offset, piece_size);
-        offset += piece.size();
-        return piece;
-    });
+    Pieces pieces(fields, message);
+    return m.stream_body([&] { return pieces.next(); });
 }
 
 smtp::SendResult Client::send(const smtp::Envelope& envelope, std::istream& message) {
     Impl& m = *impl_;
     m.ensure_hello();
     smtp::Envelope env = envelope;
-    if (!env.params.size) {
-        // A seekable stream tells its size; SIZE= lets the server refuse an oversized message
-        // before it is sent.
-        const auto here = message.tellg();
-        if (here != std::istream::pos_type(-1) && message.seekg(0, std::ios::end)) {
-            const auto end = message.tellg();
-            message.seekg(here);
-            if (end != std::istream::pos_type(-1) && end >= here) {
-                env.params.size = static_cast<std::uint64_t>(end - here);
-            }
+    // A seekable stream tells its size, and can be read twice; SIZE= lets the server refuse an
+    // oversized message before it is sent.
+    const auto start = message.tellg();
+    std::optional<std::uint64_t> size;
+    if (start != std::istream::pos_type(-1) && message.seekg(0, std::ios::end)) {
+        const auto end = message.tellg();
+        message.seekg(start);
+        if (end != std::istream::pos_type(-1) && end >= start) {
+            size = static_cast<std::uint64_t>(end - start);
         }
-        message.clear();
     }
-    m.session.send(env);
+    message.clear();
     std::string piece(piece_size, '\0');
     std::uint64_t total = 0;
-    return m.stream_body([&]() -> std::string_view {
-        message.read(piece.data(), static_cast<std::streamsize>(piece.size()));
-        const auto got = static_cast<std::size_t>(message.gcount());
-        // A stream that fails half way is an error, never an end: a truncated message must not
-        // go out as if it were whole.
-        if (message.bad()) {
+    // Reads the next piece of `in`; a stream that fails half way is an error, never an end: a
+    // truncated message must not go out as if it were whole.
+    auto read = [&](std::istream& in) -> std::string_view {
+        in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+        const auto got = static_cast<std::size_t>(in.gcount());
+        if (in.bad()) {
             throw Error(errc::invalid_input, "reading the message failed after " +
                                                  std::to_string(total + got) + " octets");
         }
         total += got;
         return {piece.data(), got};
+    };
+    std::string fields;
+    Spool spool;
+    std::istream* source = &message;
+    if (!m.opts.dkim.empty()) {
+        // DKIM's field comes first but hashes the whole message: a hashing pass, then the
+        // sending pass, from the stream again when it can seek, else from a spool file. Nothing
+        // has been sent yet, so a read error here costs nothing.
+        const bool seekable = size.has_value();
+        if (!seekable) {
+            spool.open();
+        }
+        dkim::MessageHasher hasher(canonicalizations(m.opts.dkim));
+        for (auto p = read(message); !p.empty(); p = read(message)) {
+            hasher.update(p);
+            if (!seekable) {
+                spool.write(p);
+            }
+        }
+        const dkim::HashedMessage hashed = hasher.finish();
+        for (const dkim::Signer& signer : m.opts.dkim) {
+            fields += signer.sign(hashed);
+        }
+        if (seekable) {
+            message.clear();
+            message.seekg(start);
+        } else {
+            size = total;
+            source = &spool.rewind();
+        }
+        total = 0;
+    }
+    if (!env.params.size && size) {
+        env.params.size = fields.size() + *size;
+    }
+    m.session.send(env);
+    bool fields_sent = fields.empty();
+    return m.stream_body([&]() -> std::string_view {
+        if (!std::exchange(fields_sent, true)) {
+            return fields;
+        }
+        return read(*source);
     });
 }
 
@@ -751,14 +890,25 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, const mime::Messag
         env.params.body = smtp::BodyType::eight_bit_mime;
     }
     env.params.smtputf8 = env.params.smtputf8 || utf8;
-    if (!env.params.size && caps.max_size()) {
+    // DKIM: one hashing pass over the serializer, which then starts over and writes the same
+    // text again (file attachments are read twice, never held).
+    const std::string fields =
+        m.opts.dkim.empty() ? std::string() : dkim::sign(writer, m.opts.dkim);
+    if (!env.params.size && (caps.max_size() || !fields.empty())) {
         // RFC 1870: with SIZE= the server refuses an oversized message before any of it is
         // sent, and the session refuses one above the advertised limit before MAIL. Measured
-        // in one streaming pass (files read, nothing kept), only when the server has a limit.
-        env.params.size = writer.size();
+        // in one streaming pass (files read, nothing kept), only when the server has a limit
+        // (or when signing measured it anyway).
+        env.params.size = fields.size() + writer.size();
     }
     m.session.send(env);
-    return m.stream_body([&] { return writer.next(); });
+    bool fields_sent = fields.empty();
+    return m.stream_body([&]() -> std::string_view {
+        if (!std::exchange(fields_sent, true)) {
+            return fields;
+        }
+        return writer.next();
+    });
 }
 
 smtp::Reply Client::mail(std::string_view from, const smtp::MailParams& params) {

@@ -45,6 +45,45 @@ std::string string_of(const std::filesystem::path& path, const toml::node& node,
     bad(path, node.source(), "'" + key + "' must be a string");
 }
 
+// `dkim = { key = "…", selector = "…", domain = "…" }`, or an array of such tables (one
+// signature each: Ed25519 and RSA together, say).
+void read_dkim(const std::filesystem::path& path, const std::string& where, const toml::node& value,
+               std::vector<DkimSetting>& out) {
+    auto one = [&](const toml::node& node, const std::string& at) {
+        const auto* table = node.as_table();
+        if (table == nullptr) {
+            bad(path, node.source(),
+                "'" + at + "' must be a table { key = FILE, selector = S, domain = D }");
+        }
+        DkimSetting d;
+        for (const auto& [k, v] : *table) {
+            const std::string name(k.str());
+            if (name == "key") {
+                d.key = string_of(path, v, at + ".key");
+            } else if (name == "selector") {
+                d.selector = string_of(path, v, at + ".selector");
+            } else if (name == "domain") {
+                d.domain = string_of(path, v, at + ".domain");
+            } else {
+                std::string what = "unknown key '";
+                what.append(at).append(".").append(name).append("' (known: key, selector, domain)");
+                bad(path, k.source(), what);
+            }
+        }
+        if (d.key.empty() || d.selector.empty() || d.domain.empty()) {
+            bad(path, node.source(), "'" + at + "' needs key, selector and domain");
+        }
+        out.push_back(std::move(d));
+    };
+    if (const auto* array = value.as_array()) {
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            one(*array->get(i), where + "[" + std::to_string(i) + "]");
+        }
+    } else {
+        one(value, where);
+    }
+}
+
 Account read_account(const std::filesystem::path& path, const std::string& name,
                      const toml::table& table, bool& has_secret) {
     Account a;
@@ -85,6 +124,8 @@ Account read_account(const std::filesystem::path& path, const std::string& name,
                     "'" + where + "' must be a number of seconds from 0.001 to 86400");
             }
             a.timeout = *t;
+        } else if (key == "dkim") {
+            read_dkim(path, where, value, a.dkim);
         } else if (key == "password" || key == "password_env" || key == "password_file" ||
                    key == "password_command") {
             ++sources;
@@ -101,7 +142,7 @@ Account read_account(const std::filesystem::path& path, const std::string& name,
             bad(path, key_node.source(),
                 "unknown key '" + where +
                     "' (known: server, user, password, password_env, password_file, "
-                    "password_command, from, tls, ca_file, tls_peer, insecure, timeout)");
+                    "password_command, from, tls, ca_file, tls_peer, insecure, timeout, dkim)");
         }
     }
     if (sources > 1) {

@@ -21,6 +21,13 @@ struct PasswordSource {
     std::string value{};  ///< the variable, file, command or the password itself
 };
 
+/** One DKIM signature to add: `--dkim-key/--dkim-selector/--dkim-domain`, or a `dkim` table. */
+struct DkimSetting {
+    std::string key{};       ///< the private key's PEM file (must not be readable by others)
+    std::string selector{};  ///< s=
+    std::string domain{};    ///< d=
+};
+
 /** One [accounts.NAME] table. */
 struct Account {
     std::string name{};
@@ -33,6 +40,7 @@ struct Account {
     std::string tls_peer{};  ///< the name the certificate must carry
     bool insecure = false;   ///< skip certificate checks
     std::optional<double> timeout{};  ///< seconds per operation
+    std::vector<DkimSetting> dkim{};  ///< `dkim = { key, selector, domain }` or an array of them
 };
 
 struct Config {

@@ -1,6 +1,7 @@
 #include "deliver.hpp"
 
 #include <missive/client/client.hpp>
+#include <missive/dkim/signer.hpp>
 #include <missive/error.hpp>
 #include <missive/mime/address.hpp>
 #include <missive/mime/serializer.hpp>
@@ -11,6 +12,8 @@
 #include "exit_codes.hpp"
 #include "message_input.hpp"
 #include "text.hpp"
+
+#include <sys/stat.h>
 
 #include <array>
 #include <charconv>
@@ -246,6 +249,14 @@ void print_envelope(const smtp::Envelope& e, const std::string& server) {
     std::cerr << " via " << (server.empty() ? "the outbox" : display_server(server)) << '\n';
 }
 
+// A dry run prints the message as it is before signing: the signatures are made when it is sent.
+void print_signers(const std::vector<dkim::Signer>& signers) {
+    for (const dkim::Signer& s : signers) {
+        std::cerr << "missive: dry run: would sign with DKIM d=" << s.options().domain
+                  << " s=" << s.options().selector << '\n';
+    }
+}
+
 }  // namespace
 
 std::optional<double> parse_seconds(std::string_view text) {
@@ -258,6 +269,50 @@ std::optional<double> parse_seconds(std::string_view text) {
     }
     return value;
 }
+
+namespace {
+
+// The DKIM signatures asked for: the flags (selector and domain given once apply to every key),
+// else the account's `dkim`. A key file others can read is refused, as opendkim refuses it.
+std::vector<dkim::Signer> dkim_signers(const TargetFlags& flags, const Account* account) {
+    std::vector<DkimSetting> settings;
+    if (!flags.dkim_key.empty() || !flags.dkim_selector.empty() || !flags.dkim_domain.empty()) {
+        const std::size_t n = flags.dkim_key.size();
+        auto fits = [n](const std::vector<std::string>& v) {
+            return v.size() == 1 || v.size() == n;
+        };
+        if (n == 0 || !fits(flags.dkim_selector) || !fits(flags.dkim_domain)) {
+            throw Error(errc::config,
+                        "DKIM needs --dkim-key FILE for each signature, with --dkim-selector and "
+                        "--dkim-domain given once (for every key) or once per key");
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            settings.push_back({flags.dkim_key[i],
+                                flags.dkim_selector[flags.dkim_selector.size() == 1 ? 0 : i],
+                                flags.dkim_domain[flags.dkim_domain.size() == 1 ? 0 : i]});
+        }
+    } else if (account != nullptr) {
+        settings = account->dkim;
+    }
+    std::vector<dkim::Signer> signers;
+    const auto now = std::chrono::system_clock::now();
+    for (const DkimSetting& d : settings) {
+        struct stat st {};
+
+        if (::stat(d.key.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+            throw Error(errc::config, "the DKIM key " + d.key +
+                                          " can be read by other users; chmod 600 " + d.key);
+        }
+        dkim::SignerOptions options;
+        options.domain = d.domain;
+        options.selector = d.selector;
+        options.timestamp = now;
+        signers.emplace_back(dkim::PrivateKey::from_pem_file(d.key), std::move(options));
+    }
+    return signers;
+}
+
+}  // namespace
 
 Target make_target(const TargetFlags& flags, std::ostream& warnings) {
     Target t;
@@ -367,6 +422,7 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
         }
         o.credentials = sasl::Credentials{user, read_password(password), {}};
     }
+    o.dkim = dkim_signers(flags, account);
     if (flags.trace) {
         o.trace = [](smtp::Direction d, std::string_view line) {
             std::cerr << (d == smtp::Direction::client ? "C: " : "S: ") << printable(line) << '\n';
@@ -390,6 +446,7 @@ int deliver(const Target& t, const mime::Message& message,
                     }
                 }
                 print_envelope(e, t.server);
+                print_signers(t.options.dkim);
                 std::cout << mime::to_string(message, options);
                 return exit_ok;
             }
@@ -418,6 +475,7 @@ int deliver_text(const Target& t, const std::string& header, std::istream& rest,
     };
     if (t.dry_run) {
         print_envelope(envelope, t.server);
+        print_signers(t.options.dkim);
         std::cout << text.rdbuf();
         return buf.error().empty() ? exit_ok : read_failed();
     }

@@ -15,23 +15,26 @@ namespace missive::cli {
 
 /** What the command line, the account and the environment say about where mail goes. */
 struct TargetFlags {
-    std::string server{};            ///< --server
-    std::string account{};           ///< --account
-    std::string config{};            ///< --config
-    std::string tls{};               ///< --tls
-    std::string ca_file{};           ///< --ca-file
-    std::string tls_peer{};          ///< --tls-peer
-    bool insecure = false;           ///< --insecure
-    std::string user{};              ///< --user
-    std::string password_file{};     ///< --password-file
-    std::string password_command{};  ///< --password-command
-    std::string timeout{};           ///< --timeout, seconds; "" for the library's defaults
-    std::string max_time{};          ///< --max-time, seconds; "" for no overall limit
-    bool trace = false;              ///< --trace
-    std::string outbox = "outbox";   ///< --outbox
-    bool dry_run = false;            ///< --dry-run
-    bool json = false;               ///< --json
-    bool verbose = false;            ///< sendmail -v
+    std::string server{};                 ///< --server
+    std::string account{};                ///< --account
+    std::string config{};                 ///< --config
+    std::string tls{};                    ///< --tls
+    std::string ca_file{};                ///< --ca-file
+    std::string tls_peer{};               ///< --tls-peer
+    bool insecure = false;                ///< --insecure
+    std::string user{};                   ///< --user
+    std::string password_file{};          ///< --password-file
+    std::string password_command{};       ///< --password-command
+    std::string timeout{};                ///< --timeout, seconds; "" for the library's defaults
+    std::string max_time{};               ///< --max-time, seconds; "" for no overall limit
+    bool trace = false;                   ///< --trace
+    std::string outbox = "outbox";        ///< --outbox
+    bool dry_run = false;                 ///< --dry-run
+    bool json = false;                    ///< --json
+    bool verbose = false;                 ///< sendmail -v
+    std::vector<std::string> dkim_key{};  ///< --dkim-key (repeatable: one per signature)
+    std::vector<std::string> dkim_selector{};  ///< --dkim-selector (once, or once per key)
+    std::vector<std::string> dkim_domain{};    ///< --dkim-domain (once, or once per key)
 };
 
 /** Where a message goes and how. */

@@ -189,6 +189,13 @@ void add_send(CLI::App& app, int& status) {
                     "else RFC 5321's limits (connect 30 s, each reply 5 min, each data write "
                     "3 min, the final reply 10 min)")
         ->check(seconds);
+    cmd->add_option("--dkim-key", t.dkim_key,
+                    "Sign with DKIM using the private key in FILE (PEM, RSA or Ed25519, mode "
+                    "0600; `missive dkim keygen` makes one). Repeatable: one signature per key");
+    cmd->add_option("--dkim-selector", t.dkim_selector,
+                    "The DKIM selector (s=): once for every key, or once per --dkim-key");
+    cmd->add_option("--dkim-domain", t.dkim_domain,
+                    "The DKIM signing domain (d=): once for every key, or once per --dkim-key");
     cmd->add_option("--max-time", t.max_time,
                     "Seconds the whole run may take (connect, log in, send), whatever --timeout "
                     "allows; default: no overall limit")

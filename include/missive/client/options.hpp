@@ -1,5 +1,6 @@
 #pragma once
 
+#include <missive/dkim/signer.hpp>
 #include <missive/net/proxy.hpp>
 #include <missive/net/tls.hpp>
 #include <missive/sasl/mechanism.hpp>
@@ -86,6 +87,12 @@ struct Options {
     bool chunking = true;           ///< use BDAT when the server offers CHUNKING
     std::size_t chunk_size = std::size_t{1} << 20;  ///< BDAT chunk size
     smtp::Limits limits{};                          ///< bounds on what the server may send
+    /// DKIM: every message `Client::send` sends gets one DKIM-Signature field per signer, in
+    /// this order (Ed25519 and RSA together, as RFC 8463 advises). The hashing pass reads the
+    /// message once before it is sent (a built message is written twice, a stream that cannot
+    /// seek is kept in a temporary file), so memory does not grow with it. What `data()` and
+    /// `DataWriter` send is not signed.
+    std::vector<dkim::Signer> dkim{};
     smtp::Trace trace{};  ///< the dialogue, line by line, credentials redacted
     Observer observer{};  ///< connection events
     /// Cancels whatever the client is doing (errc::cancelled); the connection is then closed.
