@@ -122,6 +122,7 @@ endif()
 if(TARGET missive_cli_objects)
   file(GLOB MISSIVE_CLI_TESTS CONFIGURE_DEPENDS tests/cli/*_test.cpp)
   add_executable(missive_cli_tests ${MISSIVE_CLI_TESTS})
+  target_include_directories(missive_cli_tests PRIVATE tests)
   target_link_libraries(missive_cli_tests PRIVATE missive_cli_objects missive_warnings
     GTest::gmock_main)
   gtest_discover_tests(missive_cli_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)

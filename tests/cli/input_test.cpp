@@ -5,6 +5,7 @@
 #include "deliver.hpp"
 #include "exit_codes.hpp"
 #include "message_input.hpp"
+#include "support/failing_buf.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,32 +23,7 @@
 using missive::cli::InputBuf;
 using missive::cli::InputError;
 using missive::cli::PrefixedBuf;
-
-namespace {
-
-// Gives `good` octets of 'x', then fails as a disk or a pipe's writer would.
-class FailingBuf : public std::streambuf {
-public:
-    explicit FailingBuf(std::size_t good)
-        : left_(good) {}
-
-protected:
-    int_type underflow() override {
-        if (left_ == 0) {
-            throw std::runtime_error("Input/output error");
-        }
-        const std::size_t n = std::min(left_, chunk_.size());
-        left_ -= n;
-        setg(chunk_.data(), chunk_.data(), chunk_.data() + n);
-        return traits_type::to_int_type(chunk_[0]);
-    }
-
-private:
-    std::size_t left_;
-    std::string chunk_ = std::string(1000, 'x');
-};
-
-}  // namespace
+using missive::test::FailingBuf;
 
 TEST(PrefixedBuf, StreamsPrefixThenRest) {
     const std::string header = "Subject: hi\r\n\r\n";

@@ -28,4 +28,19 @@ template <typename Callable>
     return ::testing::AssertionFailure() << "nothing thrown; expected \"" << what << "\"";
 }
 
+/** @return the kind of the Error `f()` throws (its what() in `what` when given), or errc{}
+ * when it throws none. */
+template <typename Callable>
+errc kind_of(Callable&& f, std::string* what = nullptr) {
+    try {
+        f();
+    } catch (const Error& e) {
+        if (what != nullptr) {
+            *what = e.what();
+        }
+        return e.kind();
+    }
+    return errc{};
+}
+
 }  // namespace missive::test

@@ -5,6 +5,8 @@
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/failing_buf.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@ using missive::Error;
 using missive::client::Client;
 using missive::client::Options;
 using missive::smtp::Envelope;
+using missive::test::FailingBuf;
 using missive::testing::Conversation;
 using missive::testing::Server;
 using namespace std::chrono_literals;
@@ -228,32 +231,6 @@ TEST(ClientLimits, SizeParameterIsTheExactLengthOfABuiltMessage) {
     EXPECT_EQ(size, std::to_string(data.size()));  // no line starts with a dot: no stuffing
 }
 
-namespace {
-
-// Gives `good` octets of text, then fails as a disk or a pipe that breaks would.
-class FailingBuf : public std::streambuf {
-public:
-    explicit FailingBuf(std::size_t good)
-        : left_(good) {}
-
-protected:
-    int_type underflow() override {
-        if (left_ == 0) {
-            throw std::runtime_error("Input/output error");
-        }
-        const std::size_t n = std::min(left_, chunk_.size());
-        left_ -= n;
-        setg(chunk_.data(), chunk_.data(), chunk_.data() + n);
-        return traits_type::to_int_type(chunk_[0]);
-    }
-
-private:
-    std::size_t left_;
-    std::string chunk_ = std::string(4096, 'y');
-};
-
-}  // namespace
-
 // A source that fails half way aborts the transaction: the final dot is never sent (the server
 // discards the partial message when the connection drops), and the caller learns why and who
 // had been accepted.
@@ -269,7 +246,7 @@ TEST(ClientLimits, SourceThatFailsHalfWayIsNeverSentAsWhole) {
     });
     Client c(options());
     c.connect("127.0.0.1", server.port());
-    FailingBuf buf(200000);
+    FailingBuf buf(200000, 'y', 4096);
     std::istream in(&buf);
     try {
         (void)c.send(envelope(), in);

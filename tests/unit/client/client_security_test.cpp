@@ -5,6 +5,8 @@
 #include <missive/net/url.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/throws.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@ using missive::client::Client;
 using missive::client::Options;
 using missive::client::TlsMode;
 using missive::net::Url;
+using missive::test::kind_of;
 using missive::testing::Conversation;
 using missive::testing::Server;
 using namespace std::chrono_literals;
@@ -31,19 +34,6 @@ Options options() {
     o.command_timeout = 5s;
     o.data_block_timeout = o.final_reply_timeout = 5s;
     return o;
-}
-
-template <typename F>
-errc kind_of(F&& f, std::string* what = nullptr) {
-    try {
-        f();
-    } catch (const Error& e) {
-        if (what != nullptr) {
-            *what = e.what();
-        }
-        return e.kind();
-    }
-    return errc{};
 }
 
 // A SOCKS5 proxy (RFC 1928, no authentication) that tunnels to itself, whatever name it is asked

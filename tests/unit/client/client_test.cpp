@@ -3,6 +3,8 @@
 #include <missive/send.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/throws.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,6 +21,7 @@ using missive::client::Event;
 using missive::client::EventKind;
 using missive::client::Options;
 using missive::smtp::Envelope;
+using missive::test::kind_of;
 using missive::testing::Conversation;
 using missive::testing::Server;
 using namespace std::chrono_literals;
@@ -59,18 +62,6 @@ Envelope envelope(std::vector<std::string> to = {"bob@example.org"}) {
 }
 
 const std::string message = "Subject: test\r\n\r\nHello.\r\n";
-
-errc kind_of(const std::function<void()>& f, std::string* what = nullptr) {
-    try {
-        f();
-    } catch (const Error& e) {
-        if (what != nullptr) {
-            *what = e.what();
-        }
-        return e.kind();
-    }
-    return errc{};
-}
 
 }  // namespace
 
