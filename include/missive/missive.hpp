@@ -4,6 +4,7 @@
 
 #include <missive/client/client.hpp>
 #include <missive/client/options.hpp>
+#include <missive/client/prepare.hpp>
 #include <missive/error.hpp>
 #include <missive/send.hpp>
 #include <missive/smtp/envelope.hpp>

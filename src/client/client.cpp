@@ -1,4 +1,5 @@
 #include <missive/client/client.hpp>
+#include <missive/client/prepare.hpp>
 #include <missive/dkim/signer.hpp>
 #include <missive/mime/address.hpp>
 #include <missive/mime/serializer.hpp>
@@ -847,21 +848,7 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, std::istream& mess
 }
 
 smtp::SendResult Client::send(const mime::Message& message) {
-    const bool smtputf8 = message.needs_smtputf8();
-    smtp::Envelope envelope;
-    const std::optional<mime::Mailbox> sender = message.sender();
-    if (!sender) {
-        throw Error(errc::invalid_input,
-                    "the message has no From (or Sender) to take the envelope sender from");
-    }
-    envelope.from = mime::envelope_address(*sender, smtputf8);
-    for (const mime::Mailbox& m : message.recipients()) {
-        envelope.to.emplace_back(mime::envelope_address(m, smtputf8));
-    }
-    if (envelope.to.empty()) {
-        throw Error(errc::invalid_input, "the message has no recipient in To, Cc or Bcc");
-    }
-    return send(envelope, message);
+    return send(envelope_of(message), message);
 }
 
 smtp::SendResult Client::send(const smtp::Envelope& envelope, const mime::Message& message) {
@@ -874,17 +861,7 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, const mime::Messag
                     "the message has an address with a non-ASCII local part, and the server "
                     "does not offer SMTPUTF8 (RFC 6531)");
     }
-    std::string domain;
-    if (const auto sender = message.sender()) {
-        const auto at = sender->address.rfind('@');
-        if (at != std::string::npos) {
-            domain = mime::to_ascii_domain(sender->address.substr(at + 1));
-        }
-    }
-    mime::Serializer writer(message, {.allow_8bit = caps.eight_bit_mime(),
-                                      .allow_utf8 = utf8,
-                                      .date = std::chrono::system_clock::now(),
-                                      .message_id = mime::make_message_id(domain)});
+    mime::Serializer writer(message, serialize_options_for(message, caps.eight_bit_mime()));
     smtp::Envelope env = envelope;
     if (writer.uses_8bit() && env.params.body == smtp::BodyType::unspecified) {
         env.params.body = smtp::BodyType::eight_bit_mime;

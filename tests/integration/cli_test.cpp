@@ -254,6 +254,20 @@ TEST(Cli, DryRunPrintsTheMessageAndSendsNothing) {
         << r.err;
 }
 
+// The dry run prints the envelope a send would use: one function makes both (IDNA A-labels for
+// Unicode domains, each recipient once).
+TEST(Cli, DryRunEnvelopeIsTheSendsEnvelope) {
+    const fs::path dir = scratch();
+    const Outcome r = run(dir,
+                          "send --server smtp://127.0.0.1:1 --dry-run --from ada@bücher.example "
+                          "--to bob@münchen.example --cc bob@münchen.example --text body");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("would send from <ada@xn--bcher-kva.example> to "
+                         "<bob@xn--mnchen-3ya.example> via"),
+              std::string::npos)
+        << r.err;
+}
+
 TEST(Cli, HelpForEverySubcommand) {
     const fs::path dir = scratch();
     for (const char* sub : {"", "send ", "sendmail ", "capture "}) {

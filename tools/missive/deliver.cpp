@@ -1,6 +1,7 @@
 #include "deliver.hpp"
 
 #include <missive/client/client.hpp>
+#include <missive/client/prepare.hpp>
 #include <missive/dkim/signer.hpp>
 #include <missive/error.hpp>
 #include <missive/mime/address.hpp>
@@ -227,18 +228,9 @@ int save(const Target& t, Write&& write) {
     return exit_ok;
 }
 
+// A saved or printed message: encoded for any server (no 8bit), dated and identified now.
 mime::SerializeOptions file_options(const mime::Message& m) {
-    std::string domain = "missive.invalid";
-    if (const auto sender = m.sender()) {
-        const auto at = sender->address.rfind('@');
-        if (at != std::string::npos) {
-            domain = mime::to_ascii_domain(sender->address.substr(at + 1));
-        }
-    }
-    return {.allow_8bit = false,
-            .allow_utf8 = m.needs_smtputf8(),
-            .date = std::chrono::system_clock::now(),
-            .message_id = mime::make_message_id(domain)};
+    return client::serialize_options_for(m, false);
 }
 
 void print_envelope(const smtp::Envelope& e, const std::string& server) {
@@ -437,15 +429,8 @@ int deliver(const Target& t, const mime::Message& message,
         if (t.dry_run || t.server.empty()) {
             const mime::SerializeOptions options = file_options(message);
             if (t.dry_run) {
-                smtp::Envelope e = envelope.value_or(smtp::Envelope{});
-                if (!envelope) {
-                    const auto sender = message.sender();
-                    e.from = sender ? sender->address : "";
-                    for (const auto& r : message.recipients()) {
-                        e.to.emplace_back(r.address);
-                    }
-                }
-                print_envelope(e, t.server);
+                // The envelope a send would use (IDNA domains, each recipient once).
+                print_envelope(envelope ? *envelope : client::envelope_of(message), t.server);
                 print_signers(t.options.dkim);
                 std::cout << mime::to_string(message, options);
                 return exit_ok;

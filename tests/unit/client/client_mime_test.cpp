@@ -1,6 +1,7 @@
 // Client::send(mime::Message): the envelope from the headers, BODY=8BITMIME where it is used,
 // SMTPUTF8 required for non-ASCII local parts, and a message that cannot be finished.
 #include <missive/client/client.hpp>
+#include <missive/client/prepare.hpp>
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
@@ -179,4 +180,25 @@ TEST(ClientMime, AttachmentThatVanishesFailsBeforeMail) {
     c.quit();
     ASSERT_TRUE(server.wait_for(1));
     EXPECT_EQ(server.received().find("MAIL"), std::string::npos) << "checked before MAIL";
+}
+
+// One envelope for a built message, whoever asks (Client::send, the CLI's dry run): the sender
+// from Sender, else From; each recipient once; domains as A-labels.
+TEST(ClientMime, EnvelopeOfAMessage) {
+    const auto message = Builder()
+                             .from("Ada <ada@bücher.example>")
+                             .sender("list@example.org")
+                             .to("bob@münchen.example, carol@example.org")
+                             .cc("bob@münchen.example")
+                             .bcc("dave@example.org")
+                             .text("x")
+                             .build();
+    const missive::smtp::Envelope e = missive::client::envelope_of(message);
+    EXPECT_EQ(e.from, "list@example.org");
+    ASSERT_EQ(e.to.size(), 3U);
+    EXPECT_EQ(e.to[0].address, "bob@xn--mnchen-3ya.example");
+    EXPECT_EQ(e.to[1].address, "carol@example.org");
+    EXPECT_EQ(e.to[2].address, "dave@example.org");
+    const auto nobody = Builder().from("ada@example.org").text("x").build();
+    EXPECT_THROW((void)missive::client::envelope_of(nobody), Error);
 }
