@@ -21,6 +21,14 @@ TEST(Printable, EscapesWhatATerminalWouldObey) {
     EXPECT_EQ(printable("C:\\x1b"), "C:\\\\x1b");
 }
 
+// Bidirectional overrides and isolates would reorder the line on a terminal (Trojan Source);
+// Arabic and Hebrew text itself is kept.
+TEST(Printable, EscapesBidiFormattingCharacters) {
+    EXPECT_EQ(printable("550 \u202egnirts\u202c ok"), "550 \\u202egnirts\\u202c ok");
+    EXPECT_EQ(printable("\u2066x\u2069\u200f\u061c"), "\\u2066x\\u2069\\u200f\\u061c");
+    EXPECT_EQ(printable("שלום مرحبا"), "שלום مرحبا");
+}
+
 TEST(Printable, KeepsTextInAnyLanguage) {
     EXPECT_EQ(printable("Grüße — 日本語 — 🎉 <ada@example.org>"),
               "Grüße — 日本語 — 🎉 <ada@example.org>");

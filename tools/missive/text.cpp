@@ -53,6 +53,13 @@ bool is_control(char32_t cp) {
     return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
+// Bidirectional formatting characters reorder what a terminal shows around them (Trojan Source,
+// CVE-2021-42574): a server could make "refused" read as something else.
+bool reorders_display(char32_t cp) {
+    return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
 std::string hex_escape(const char* format, unsigned value) {
     std::array<char, 12> buf{};
     std::snprintf(buf.data(), buf.size(), format, value);
@@ -76,7 +83,7 @@ std::string printable(std::string_view s) {
             out += "\\\\";
         } else if (cp < 0x80 && is_control(cp)) {
             out += hex_escape("\\x%02x", static_cast<unsigned>(cp));
-        } else if (is_control(cp)) {
+        } else if (is_control(cp) || reorders_display(cp)) {
             out += hex_escape("\\u%04x", static_cast<unsigned>(cp));
         } else {
             out.append(s.substr(0, n));
@@ -105,7 +112,7 @@ std::string json_string(std::string_view s) {
             out += "\\r";
         } else if (cp == '\t') {
             out += "\\t";
-        } else if (is_control(cp)) {
+        } else if (is_control(cp) || reorders_display(cp)) {
             out += hex_escape("\\u%04x", static_cast<unsigned>(cp));
         } else {
             out.append(s.substr(0, n));
