@@ -110,12 +110,6 @@ const std::string& system_fqdn() {
     return fqdn;
 }
 
-bool same_tls_settings(const net::TlsOptions& a, const net::TlsOptions& b) {
-    return a.ca_file == b.ca_file && a.ca_path == b.ca_path &&
-           a.client_certificate == b.client_certificate && a.client_key == b.client_key &&
-           a.min_version == b.min_version && a.insecure_skip_verify == b.insecure_skip_verify;
-}
-
 std::string_view mode_name(TlsMode mode) {
     switch (mode) {
         case TlsMode::opportunistic:
@@ -270,9 +264,6 @@ struct Client::Impl {
     std::string limit_text;
     std::array<char, read_size> buffer{};
     bool hello_done = false;
-    // Made (or found, shared with every client of equal settings) at the first handshake and
-    // kept: reconnections neither reload the trust store nor lose their sessions.
-    std::shared_ptr<net::TlsContext> tls_context;
 
     explicit Impl(Options o)
         : base(std::move(o))
@@ -346,10 +337,9 @@ struct Client::Impl {
 
     // The TLS handshake of this connection, against the name its certificate must carry.
     void handshake() {
-        if (!tls_context) {
-            tls_context = net::TlsContext::shared(opts.tls_options);
-        }
-        stream.start_tls(tls_context,
+        // The context for these settings, made once per process (trust store loaded once) and
+        // holding the sessions this client resumes on reconnection.
+        stream.start_tls(net::TlsContext::shared(opts.tls_options),
                          opts.tls_options.peer_name.empty() ? host : opts.tls_options.peer_name,
                          from_now(opts.command_timeout, "command_timeout"), opts.stop);
     }
@@ -569,9 +559,6 @@ struct Client::Impl {
     // Opens a connection with `effective` options (base plus a URL's settings).
     void open(Options effective, TlsMode mode, std::string_view to_host, std::uint16_t to_port) {
         close();
-        if (tls_context && !same_tls_settings(opts.tls_options, effective.tls_options)) {
-            tls_context.reset();  // another URL's CA or verify=no: another context
-        }
         opts = std::move(effective);
         tls_mode = mode;
         session = smtp::Session(session_options());
