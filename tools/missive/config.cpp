@@ -153,9 +153,9 @@ Account read_account(const std::filesystem::path& path, const std::string& name,
     return a;
 }
 
-// A file that holds a secret must be the user's own and closed to everyone else (msmtp's rule):
-// refused, not warned about, with the fix in the message.
-void check_private(const std::filesystem::path& path) {
+}  // namespace
+
+void check_private(const std::filesystem::path& path, std::string_view holds) {
     struct stat st {};
 
     if (::stat(path.c_str(), &st) != 0) {
@@ -163,19 +163,19 @@ void check_private(const std::filesystem::path& path) {
                                       std::generic_category().message(errno));
     }
     if (st.st_uid != ::geteuid()) {
-        throw Error(errc::config, path.string() +
-                                      " holds a password or a password command and belongs to "
-                                      "another user; copy it to a file of your own and chmod "
-                                      "600 it");
+        throw Error(errc::config, path.string() + " holds " + std::string(holds) +
+                                      " and belongs to another user; copy it to a file of your "
+                                      "own and chmod 600 it");
     }
     if ((st.st_mode & 077) != 0) {
-        throw Error(errc::config,
-                    path.string() +
-                        " holds a password or a password command, so group and others must "
-                        "not read or write it; run: chmod 600 " +
-                        path.string());
+        throw Error(errc::config, path.string() + " holds " + std::string(holds) +
+                                      ", so group and others must not read or write it; run: "
+                                      "chmod 600 " +
+                                      path.string());
     }
 }
+
+namespace {
 
 // Closes a descriptor when it goes out of scope.
 class FdCloser {
@@ -354,7 +354,7 @@ Config load_config(const std::filesystem::path& path) {
     }
 
     if (secret) {
-        check_private(path);
+        check_private(path, "a password or a password command");
     }
     return c;
 }

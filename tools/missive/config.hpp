@@ -77,6 +77,15 @@ struct CommandLimits {
 };
 
 /**
+ * Refuses a file that holds a secret unless it is the user's own and closed to everyone else
+ * (msmtp's rule for its config, opendkim's for keys), with the fix in the message.
+ * @param holds what it holds, for the message ("a password or a password command")
+ * @throws Error errc::config "FILE holds …, so group and others must not read or write it; run:
+ * chmod 600 FILE", or when it belongs to another user or cannot be checked
+ */
+void check_private(const std::filesystem::path& path, std::string_view holds);
+
+/**
  * Reads a password: an environment variable, the first line of a file, the first line a command
  * prints, or the literal. The command runs as `/bin/sh -c COMMAND` (posix_spawn) with stdin
  * from /dev/null (the message may be on ours), its stderr passed through; it must exit 0 within

@@ -14,8 +14,6 @@
 #include "message_input.hpp"
 #include "text.hpp"
 
-#include <sys/stat.h>
-
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -265,7 +263,7 @@ std::optional<double> parse_seconds(std::string_view text) {
 namespace {
 
 // The DKIM signatures asked for: the flags (selector and domain given once apply to every key),
-// else the account's `dkim`. A key file others can read is refused, as opendkim refuses it.
+// else the account's `dkim`. A key file must be the user's own and private (check_private).
 std::vector<dkim::Signer> dkim_signers(const TargetFlags& flags, const Account* account) {
     std::vector<DkimSetting> settings;
     if (!flags.dkim_key.empty() || !flags.dkim_selector.empty() || !flags.dkim_domain.empty()) {
@@ -289,11 +287,9 @@ std::vector<dkim::Signer> dkim_signers(const TargetFlags& flags, const Account* 
     std::vector<dkim::Signer> signers;
     const auto now = std::chrono::system_clock::now();
     for (const DkimSetting& d : settings) {
-        struct stat st {};
-
-        if (::stat(d.key.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-            throw Error(errc::config, "the DKIM key " + d.key +
-                                          " can be read by other users; chmod 600 " + d.key);
+        std::error_code missing;
+        if (std::filesystem::exists(d.key, missing)) {  // else from_pem_file says it is missing
+            check_private(d.key, "a DKIM private key");
         }
         dkim::SignerOptions options;
         options.domain = d.domain;
