@@ -275,29 +275,4 @@ std::string Proxy::redacted() const {
            std::to_string(port);
 }
 
-void open_tunnel(BlockingStream& stream, const Proxy& proxy, std::string_view host,
-                 std::uint16_t port, Deadline deadline, const std::stop_token& stop) {
-    ProxyHandshake handshake(proxy, host, port);
-    std::array<char, 512> buffer{};
-    try {
-        while (!handshake.done()) {
-            if (const std::string_view out = handshake.output(); !out.empty()) {
-                stream.write_all(out, deadline, stop);
-                handshake.consume_output(out.size());
-                continue;
-            }
-            const std::size_t want = std::min(buffer.size(), handshake.input_wanted());
-            const std::size_t got =
-                stream.read_some(std::span<char>(buffer.data(), want), deadline, stop);
-            if (got == 0) {
-                handshake.receive_eof();
-            }
-            handshake.receive(std::string_view(buffer.data(), got));
-        }
-    } catch (const Error&) {
-        stream.close();
-        throw;
-    }
-}
-
 }  // namespace missive::net

@@ -180,6 +180,16 @@ Url Url::parse(std::string_view text) {
     std::string_view query =
         query_at == std::string_view::npos ? std::string_view{} : rest.substr(query_at + 1);
     rest = rest.substr(0, query_at);
+    if (!rest.empty() && rest.front() == '/') {
+        // No authority, a path: a Unix-domain socket (lmtp:///run/dovecot/lmtp), as Python's
+        // smtplib.LMTP takes a host that starts with '/'.
+        url.socket_path = decode(rest, "path");
+        url.port = 0;
+        if (url.socket_path.find('\0') != std::string::npos || url.socket_path.size() > 107) {
+            bad("the socket path is longer than 107 octets or holds a NUL");
+        }
+        rest = {};
+    }
     if (!rest.empty() && rest.back() == '/') {
         rest.remove_suffix(1);
     }
@@ -225,7 +235,7 @@ Url Url::parse(std::string_view text) {
             }
         }
     }
-    if (url.host.empty()) {
+    if (url.host.empty() && url.socket_path.empty()) {
         bad("no host");
     }
     for (char c : url.host) {
@@ -271,8 +281,12 @@ std::string Url::redacted() const {
         }
         out += '@';
     }
-    out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    out += ":" + std::to_string(port);
+    if (!socket_path.empty()) {
+        out += socket_path;
+    } else {
+        out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+        out += ":" + std::to_string(port);
+    }
     char sep = '?';
     for (const auto& [k, v] : query) {
         out += sep;

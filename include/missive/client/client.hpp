@@ -96,6 +96,20 @@ public:
     void connect(const net::Url& url);
 
     /**
+     * Bring your own connection (Go's `smtp.NewClient(conn, host)`): takes over `fd`, a
+     * connected TCP or Unix-domain stream socket the caller made (the client owns and closes
+     * it from then on), reads the greeting, says EHLO, secures the connection as `Options::tls`
+     * says (opportunistic when unset; `implicit` runs TLS first) and logs in when
+     * `Options::credentials` are set, as connect() does. `server_name` is the name the
+     * server's certificate must carry (unless `TlsOptions::peer_name` says another).
+     * Credentials go in clear text only over a Unix socket, a loopback peer or with
+     * `allow_plaintext_auth`.
+     * @throws Error errc::invalid_input when `fd` is not a connected stream socket; and as
+     * connect()
+     */
+    void adopt(int fd, std::string_view server_name);
+
+    /**
      * Sets `Options::deadline` for this and later connections: no wait goes past `deadline`
      * (std::nullopt: no overall limit), e.g. `set_deadline(steady_clock::now() + 1min)` before
      * a send bounds the whole send whatever the per-step limits allow.

@@ -47,6 +47,20 @@ public:
                  const std::stop_token& stop = {});
 
     /**
+     * Connects to a Unix-domain stream socket (LMTP's usual home, e.g. /run/dovecot/lmtp).
+     * @throws Error errc::connect_failed ("connect to unix:/run/x failed: No such file or
+     * directory"), errc::timeout, errc::cancelled
+     */
+    void connect_local(std::string_view path, Deadline deadline, const std::stop_token& stop = {});
+
+    /**
+     * Takes over a connected stream socket (TCP or Unix-domain) made by the caller, as Go's
+     * `smtp.NewClient(conn, host)`; the stream owns the descriptor from then on.
+     * @throws Error errc::invalid_input when `fd` is not a connected stream socket
+     */
+    void adopt(int fd);
+
+    /**
      * Reads what is available, at least one byte.
      * @param buffer where the bytes go; must not be empty
      * @return the number of bytes read; 0 when the peer closed the connection
@@ -90,8 +104,9 @@ public:
     [[nodiscard]] std::string remote_endpoint() const;
 
     /** @return true when connected to a loopback address (127.0.0.0/8, ::1, or an IPv4-mapped
-     * 127.x), as the kernel reports the peer: a name never decides. */
-    [[nodiscard]] bool remote_is_loopback() const;
+     * 127.x), as the kernel reports the peer, or over a Unix-domain socket: a name never
+     * decides. */
+    [[nodiscard]] bool remote_is_local() const;
 
     /** @return this end's address as an RFC 5321 4.1.3 address literal ("[192.0.2.1]",
      * "[IPv6:2001:db8::1]"), or "" when not connected. */

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <missive/net/blocking_stream.hpp>
 
 #include <cstdint>
 #include <stop_token>
@@ -93,15 +92,5 @@ private:
     std::size_t out_pos_ = 0;
     std::string in_;
 };
-
-/**
- * Asks the proxy that `stream` is connected to for a tunnel to `host`:`port`. Afterwards the
- * stream talks to the mail server.
- * @throws Error errc::connect_failed with the proxy's reason ("SOCKS5 proxy refused: connection
- * refused", "HTTP proxy answered: HTTP/1.1 403 Forbidden"), errc::protocol for a reply that is
- * not SOCKS5 or HTTP, errc::timeout, errc::cancelled
- */
-void open_tunnel(BlockingStream& stream, const Proxy& proxy, std::string_view host,
-                 std::uint16_t port, Deadline deadline, const std::stop_token& stop = {});
 
 }  // namespace missive::net

@@ -24,11 +24,13 @@ namespace missive::net {
  * | esmtptls        | 587  | as smtptls                                       |
  * | lmtp            | 24   | opportunistic STARTTLS, LMTP (RFC 2033)          |
  *
- * An IPv6 address goes in brackets (`smtp://[::1]:2525`).
+ * An IPv6 address goes in brackets (`smtp://[::1]:2525`). A path instead of a host names a
+ * Unix-domain socket: `lmtp:///run/dovecot/lmtp` (Dovecot's LMTP, as Python's smtplib.LMTP).
  */
 struct Url {
     std::string scheme{};    ///< lower-case
-    std::string host{};      ///< without brackets
+    std::string host{};      ///< without brackets; "" with a socket path
+    std::string socket_path{};  ///< a Unix-domain socket (`lmtp:///run/dovecot/lmtp`), else ""
     std::uint16_t port = 0;  ///< as given, else the scheme's default
     std::string user{};      ///< percent-decoded; "" when absent
     std::string password{};  ///< percent-decoded; "" when absent
