@@ -28,8 +28,7 @@ struct Client::Impl {
         : engine(std::move(o)) {}
 
     detail::Peer peer() const {
-        return {stream.remote_endpoint(), stream.remote_is_local(),
-                stream.local_address_literal()};
+        return {stream.remote_endpoint(), stream.remote_is_local(), stream.local_address_literal()};
     }
 
     // Runs the operation just started on the engine to its end, and throws its error.
@@ -59,8 +58,8 @@ struct Client::Impl {
                         const std::size_t room = need.read_max == 0
                                                      ? buffer.size()
                                                      : std::min(buffer.size(), need.read_max);
-                        const std::size_t n = stream.read_some(
-                            std::span<char>(buffer.data(), room), need.deadline, stop);
+                        const std::size_t n = stream.read_some(std::span<char>(buffer.data(), room),
+                                                               need.deadline, stop);
                         engine.received(std::string_view(buffer.data(), n));
                         break;
                     }

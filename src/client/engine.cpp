@@ -1,8 +1,8 @@
 #include "client/engine.hpp"
 
-#include "client/local_name.hpp"
-
 #include <missive/sasl/mechanisms.hpp>
+
+#include "client/local_name.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -215,8 +215,8 @@ void Engine::open(Options effective, TlsMode mode, std::string_view host, std::u
         target_ += " via " + opts_.proxy->redacted();
     }
     peer_ = target_;
-    notify({EventKind::connecting,
-            path_.empty() ? host_ + ":" + std::to_string(port) : target_, 0, nullptr});
+    notify({EventKind::connecting, path_.empty() ? host_ + ":" + std::to_string(port) : target_, 0,
+            nullptr});
     connect_deadline_ = from_now(opts_.connect_timeout, "connect_timeout");
     // A connection held before is closed first.
     after_close_ = Stage::connecting;
@@ -491,8 +491,8 @@ Need Engine::next() {
             case Stage::session:
             case Stage::quitting:
                 if (stage_ == Stage::implicit_tls) {
-                    tls_name_ = opts_.tls_options.peer_name.empty() ? host_
-                                                                     : opts_.tls_options.peer_name;
+                    tls_name_ =
+                        opts_.tls_options.peer_name.empty() ? host_ : opts_.tls_options.peer_name;
                     return {.io = Io::handshake,
                             .deadline = from_now(opts_.command_timeout, "command_timeout"),
                             .tls = net::TlsContext::shared(opts_.tls_options),
@@ -603,9 +603,8 @@ void Engine::failed(const Error& error) {
             const char* doing =
                 stage_ == Stage::implicit_tls ? "in the TLS handshake with" : "connecting to";
             if (error.kind() == errc::timeout) {
-                fail(std::make_exception_ptr(Error(errc::timeout, "timed out after " +
-                                                                       limit_text_ + " " + doing +
-                                                                       " " + target_)),
+                fail(std::make_exception_ptr(Error(errc::timeout, "timed out after " + limit_text_ +
+                                                                      " " + doing + " " + target_)),
                      true);
             } else {
                 fail(std::make_exception_ptr(error), true);
@@ -845,6 +844,5 @@ void Engine::connect(const net::Url& url) {
     const TlsMode mode = effective_tls(o.tls, url);
     open(std::move(o), mode, url.host, url.port, url.socket_path);
 }
-
 
 }  // namespace missive::client::detail

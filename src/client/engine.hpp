@@ -110,9 +110,13 @@ public:
 
     // ---- state -----------------------------------------------------------------------------
     [[nodiscard]] const smtp::Session& session() const { return session_; }
+
     [[nodiscard]] const Options& options() const { return opts_; }
+
     [[nodiscard]] bool connected() const { return open_; }
+
     [[nodiscard]] bool usable() const { return open_ && !session_.failed(); }
+
     void set_deadline(std::optional<net::Deadline> deadline);
 
 private:

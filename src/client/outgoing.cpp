@@ -236,8 +236,8 @@ std::unique_ptr<Outgoing> outgoing_message(const mime::Message& message, const O
                     "the message has an address with a non-ASCII local part, and the server "
                     "does not offer SMTPUTF8 (RFC 6531)");
     }
-    auto out = std::make_unique<Built>(message,
-                                       serialize_options_for(message, server.eight_bit_mime()));
+    auto out =
+        std::make_unique<Built>(message, serialize_options_for(message, server.eight_bit_mime()));
     if (out->writer_.uses_8bit() && envelope.params.body == smtp::BodyType::unspecified) {
         envelope.params.body = smtp::BodyType::eight_bit_mime;
     }

@@ -84,9 +84,8 @@ struct BlockingStream::Impl {
         io.poll();  // run what the stop callback posted, now harmless
         if (outcome == Outcome::timed_out) {
             stream.close();
-            throw Error(errc::timeout,
-                        "timed out after " + seconds_of(start, deadline) + " " + waiting + " " +
-                            peer);
+            throw Error(errc::timeout, "timed out after " + seconds_of(start, deadline) + " " +
+                                           waiting + " " + peer);
         }
         if (outcome == Outcome::cancelled) {
             fail_cancelled(doing, peer);
@@ -152,8 +151,8 @@ std::size_t BlockingStream::read_some(std::span<char> buffer, Deadline deadline,
     if (!m.stream.is_open()) {
         throw Error(errc::connection_lost, "read from a closed connection");
     }
-    return m.run(m.stream.read_some(buffer), deadline, stop, "waiting to read from",
-                 "reading from", m.stream.remote_endpoint());
+    return m.run(m.stream.read_some(buffer), deadline, stop, "waiting to read from", "reading from",
+                 m.stream.remote_endpoint());
 }
 
 void BlockingStream::write_all(std::string_view bytes, Deadline deadline,

@@ -7,6 +7,8 @@
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/clients.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -107,20 +109,25 @@ private:
 
 }  // namespace
 
-TEST(ClientDkim, MessageInMemoryIsSigned) {
+template <typename T>
+class BothClientDkim : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClientDkim, missive::test::BothClients, missive::test::ClientNames);
+
+TYPED_TEST(BothClientDkim, MessageInMemoryIsSigned) {
     Received got;
     Server server = accepting(got);
-    Client c(signing());
+    TypeParam c(signing());
     c.connect("127.0.0.1", server.port());
     (void)c.send({.from = "ada@example.org", .to = {"bob@example.org"}, .params = {}}, ready);
     c.quit();
     expect_signed(got, ready);
 }
 
-TEST(ClientDkim, SeekableStreamIsReadTwice) {
+TYPED_TEST(BothClientDkim, SeekableStreamIsReadTwice) {
     Received got;
     Server server = accepting(got);
-    Client c(signing());
+    TypeParam c(signing());
     c.connect("127.0.0.1", server.port());
     std::istringstream in{std::string(ready)};
     (void)c.send({.from = "ada@example.org", .to = {"bob@example.org"}, .params = {}}, in);
@@ -128,10 +135,10 @@ TEST(ClientDkim, SeekableStreamIsReadTwice) {
     expect_signed(got, ready);
 }
 
-TEST(ClientDkim, StreamThatCannotSeekIsSpooled) {
+TYPED_TEST(BothClientDkim, StreamThatCannotSeekIsSpooled) {
     Received got;
     Server server = accepting(got);
-    Client c(signing());
+    TypeParam c(signing());
     c.connect("127.0.0.1", server.port());
     PipeBuf pipe(ready);
     std::istream in(&pipe);
@@ -141,10 +148,10 @@ TEST(ClientDkim, StreamThatCannotSeekIsSpooled) {
     expect_signed(got, ready);
 }
 
-TEST(ClientDkim, BuiltMessageIsSignedOverWhatIsSent) {
+TYPED_TEST(BothClientDkim, BuiltMessageIsSignedOverWhatIsSent) {
     Received got;
     Server server = accepting(got);
-    Client c(signing());
+    TypeParam c(signing());
     c.connect("127.0.0.1", server.port());
     const auto message = missive::mime::Builder()
                              .from("Ada <ada@example.org>")
@@ -164,10 +171,10 @@ TEST(ClientDkim, BuiltMessageIsSignedOverWhatIsSent) {
 }
 
 // A message DKIM cannot sign (no From) fails before anything is sent.
-TEST(ClientDkim, UnsignableMessageIsRefusedBeforeMail) {
+TYPED_TEST(BothClientDkim, UnsignableMessageIsRefusedBeforeMail) {
     Received got;
     Server server = accepting(got);
-    Client c(signing());
+    TypeParam c(signing());
     c.connect("127.0.0.1", server.port());
     try {
         (void)c.send({.from = "ada@example.org", .to = {"bob@example.org"}, .params = {}},

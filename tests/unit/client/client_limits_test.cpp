@@ -5,6 +5,7 @@
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/clients.hpp"
 #include "support/failing_buf.hpp"
 
 #include <gtest/gtest.h>
@@ -80,17 +81,22 @@ std::pair<std::string, Clock::duration> time_out(const std::function<void()>& se
 
 }  // namespace
 
+template <typename T>
+class BothClientLimits : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClientLimits, missive::test::BothClients, missive::test::ClientNames);
+
 // A server that stops reading in the middle of the message: each write must progress within
 // data_block_timeout, so the client gives up after about that long, not after the whole
 // message's allowance.
-TEST(ClientLimits, ServerThatStopsReadingMidMessage) {
+TYPED_TEST(BothClientLimits, ServerThatStopsReadingMidMessage) {
     Server server = until_data("", [](Conversation& c) {
         (void)c.read_exact(1024);
         c.delay(20s);  // reads nothing more; the kernel's buffers fill up
     });
     Options o = options();
     o.data_block_timeout = 1s;
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     const std::string big(64u << 20, 'x');  // more than any socket buffer holds
     const auto [what, took] = time_out([&] { (void)c.send(envelope(), big); });
@@ -102,14 +108,14 @@ TEST(ClientLimits, ServerThatStopsReadingMidMessage) {
 
 // A server that takes the whole message and never answers the final dot: the wait for that
 // reply has its own limit, and the error says the outcome is unknown (the server may have it).
-TEST(ClientLimits, ServerThatNeverAnswersTheFinalDot) {
+TYPED_TEST(BothClientLimits, ServerThatNeverAnswersTheFinalDot) {
     Server server = until_data("", [](Conversation& c) {
         (void)c.read_data();
         c.delay(20s);
     });
     Options o = options();
     o.final_reply_timeout = 1s;
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     const auto start = Clock::now();
     try {
@@ -126,7 +132,7 @@ TEST(ClientLimits, ServerThatNeverAnswersTheFinalDot) {
 }
 
 // Options::deadline bounds everything, whatever the per-step limits allow.
-TEST(ClientLimits, OverallDeadline) {
+TYPED_TEST(BothClientLimits, OverallDeadline) {
     Server server([](Conversation& c) {
         c.send_line("220 mx.test");
         for (;;) {
@@ -137,7 +143,7 @@ TEST(ClientLimits, OverallDeadline) {
     });
     Options o = options();
     o.deadline = Clock::now() + 1500ms;
-    Client c(o);
+    TypeParam c(o);
     const auto [what, took] = time_out([&] {
         c.connect("127.0.0.1", server.port());
         for (int i = 0; i < 20; ++i) {
@@ -151,7 +157,7 @@ TEST(ClientLimits, OverallDeadline) {
 }
 
 // set_deadline(nullopt) lifts it again for later operations.
-TEST(ClientLimits, SetDeadlineBetweenOperations) {
+TYPED_TEST(BothClientLimits, SetDeadlineBetweenOperations) {
     Server server(R"(
 S: 220 mx.test
 C: EHLO client.test
@@ -163,7 +169,7 @@ C: NOOP
 !delay 300
 S: 250 ok
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     c.set_deadline(Clock::now() + 100ms);
     EXPECT_EQ(time_out([&] { (void)c.noop(); }).second < 2s, true);
@@ -182,7 +188,7 @@ S: 250 ok
 
 // RFC 1870: a message larger than the server's SIZE is refused before MAIL, so none of it is
 // uploaded; a smaller one carries its exact size.
-TEST(ClientLimits, SizeRefusesAnOversizedBuiltMessageBeforeMail) {
+TYPED_TEST(BothClientLimits, SizeRefusesAnOversizedBuiltMessageBeforeMail) {
     Server server("S: 220 mx.test\nC: EHLO client.test\nS: 250-mx.test\nS: 250 SIZE 1000\n");
     const auto message = missive::mime::Builder()
                              .from("alice@example.org")
@@ -190,7 +196,7 @@ TEST(ClientLimits, SizeRefusesAnOversizedBuiltMessageBeforeMail) {
                              .subject("big")
                              .text(std::string(5000, 'a') + "\n")
                              .build();
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     try {
         (void)c.send(message);
@@ -203,7 +209,7 @@ TEST(ClientLimits, SizeRefusesAnOversizedBuiltMessageBeforeMail) {
     EXPECT_EQ(server.received(), "EHLO client.test\r\n");  // no MAIL, no data
 }
 
-TEST(ClientLimits, SizeParameterIsTheExactLengthOfABuiltMessage) {
+TYPED_TEST(BothClientLimits, SizeParameterIsTheExactLengthOfABuiltMessage) {
     std::string mail;
     std::string data;
     Server server = until_data("250 SIZE 100000", [&](Conversation& c) {
@@ -219,7 +225,7 @@ TEST(ClientLimits, SizeParameterIsTheExactLengthOfABuiltMessage) {
                              .text("Hello\nsecond line\n")
                              .attach(std::string(3000, '\x01'), "blob.bin")
                              .build();
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     (void)c.send(message);
     c.quit();
@@ -234,7 +240,7 @@ TEST(ClientLimits, SizeParameterIsTheExactLengthOfABuiltMessage) {
 // A source that fails half way aborts the transaction: the final dot is never sent (the server
 // discards the partial message when the connection drops), and the caller learns why and who
 // had been accepted.
-TEST(ClientLimits, SourceThatFailsHalfWayIsNeverSentAsWhole) {
+TYPED_TEST(BothClientLimits, SourceThatFailsHalfWayIsNeverSentAsWhole) {
     std::string data;
     bool ended = false;
     Server server = until_data("", [&](Conversation& c) {
@@ -244,7 +250,7 @@ TEST(ClientLimits, SourceThatFailsHalfWayIsNeverSentAsWhole) {
         } catch (...) {
         }
     });
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     FailingBuf buf(200000, 'y', 4096);
     std::istream in(&buf);

@@ -5,6 +5,8 @@
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/clients.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -55,9 +57,14 @@ Server accepting(const std::string& extensions) {
 
 }  // namespace
 
-TEST(ClientMime, EnvelopeFromTheHeadersAndNoBccInTheData) {
+template <typename T>
+class BothClientMime : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClientMime, missive::test::BothClients, missive::test::ClientNames);
+
+TYPED_TEST(BothClientMime, EnvelopeFromTheHeadersAndNoBccInTheData) {
     Server server = accepting("");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     const auto r = c.send(Builder()
                               .from("Ada <ada@bücher.example>")
@@ -83,7 +90,7 @@ TEST(ClientMime, EnvelopeFromTheHeadersAndNoBccInTheData) {
     EXPECT_NE(got.find("From: Ada <ada@xn--bcher-kva.example>\r\n"), std::string::npos) << got;
 }
 
-TEST(ClientMime, EightBitOnlyWhereOfferedAndUsed) {
+TYPED_TEST(BothClientMime, EightBitOnlyWhereOfferedAndUsed) {
     const auto message = Builder()
                              .from("a@example.org")
                              .to("b@example.org")
@@ -91,7 +98,7 @@ TEST(ClientMime, EightBitOnlyWhereOfferedAndUsed) {
                              .build();
     {
         Server server = accepting("250 8BITMIME");
-        Client c(options());
+        TypeParam c(options());
         c.connect("127.0.0.1", server.port());
         (void)c.send(message);
         c.quit();
@@ -102,7 +109,7 @@ TEST(ClientMime, EightBitOnlyWhereOfferedAndUsed) {
     }
     {
         Server server = accepting("");
-        Client c(options());
+        TypeParam c(options());
         c.connect("127.0.0.1", server.port());
         (void)c.send(message);
         c.quit();
@@ -113,7 +120,7 @@ TEST(ClientMime, EightBitOnlyWhereOfferedAndUsed) {
     }
     {
         Server server = accepting("250 8BITMIME");  // offered, but ASCII needs no 8bit
-        Client c(options());
+        TypeParam c(options());
         c.connect("127.0.0.1", server.port());
         (void)c.send(Builder().from("a@example.org").to("b@example.org").text("plain").build());
         c.quit();
@@ -122,11 +129,11 @@ TEST(ClientMime, EightBitOnlyWhereOfferedAndUsed) {
     }
 }
 
-TEST(ClientMime, NonAsciiLocalPartNeedsSmtputf8) {
+TYPED_TEST(BothClientMime, NonAsciiLocalPartNeedsSmtputf8) {
     const auto message = Builder().from("jörg@example.org").to("b@example.org").text("x").build();
     {
         Server server = accepting("");
-        Client c(options());
+        TypeParam c(options());
         c.connect("127.0.0.1", server.port());
         try {
             (void)c.send(message);
@@ -140,7 +147,7 @@ TEST(ClientMime, NonAsciiLocalPartNeedsSmtputf8) {
         EXPECT_EQ(server.received().find("MAIL"), std::string::npos) << "nothing was sent";
     }
     Server server = accepting("250 SMTPUTF8");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     (void)c.send(message);
     c.quit();
@@ -151,9 +158,9 @@ TEST(ClientMime, NonAsciiLocalPartNeedsSmtputf8) {
     EXPECT_NE(server.received().find("From: jörg@example.org\r\n"), std::string::npos);
 }
 
-TEST(ClientMime, NoSenderOrNoRecipientIsRefusedBeforeSending) {
+TYPED_TEST(BothClientMime, NoSenderOrNoRecipientIsRefusedBeforeSending) {
     Server server = accepting("");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     EXPECT_THROW((void)c.send(Builder().to("b@example.org").build()), Error);
     EXPECT_THROW((void)c.send(Builder().from("a@example.org").build()), Error);
@@ -162,14 +169,14 @@ TEST(ClientMime, NoSenderOrNoRecipientIsRefusedBeforeSending) {
     EXPECT_EQ(server.received().find("MAIL"), std::string::npos);
 }
 
-TEST(ClientMime, AttachmentThatVanishesFailsBeforeMail) {
+TYPED_TEST(BothClientMime, AttachmentThatVanishesFailsBeforeMail) {
     const auto path = std::filesystem::temp_directory_path() / "missive-client-mime.bin";
     std::ofstream(path, std::ios::binary) << "data";
     const auto message =
         Builder().from("a@example.org").to("b@example.org").attach_file(path).build();
     std::filesystem::remove(path);
     Server server = accepting("");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     try {
         (void)c.send(message);

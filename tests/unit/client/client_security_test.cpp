@@ -5,6 +5,7 @@
 #include <missive/net/url.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/clients.hpp"
 #include "support/throws.hpp"
 
 #include <gtest/gtest.h>
@@ -62,10 +63,15 @@ void socks_then_smtp(Conversation& conv, std::string& asked_for) {
 
 }  // namespace
 
+template <typename T>
+class BothClientSecurity : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClientSecurity, missive::test::BothClients, missive::test::ClientNames);
+
 // The plaintext rule is decided on the address connected to: through a proxy, a name that looks
 // like loopback ("127.0.0.1.attacker.example", "localhost") or a TLS peer name of "localhost"
 // proves nothing, and the password stays home.
-TEST(ClientSecurity, NoCredentialsInClearTextThroughAProxyWhateverTheName) {
+TYPED_TEST(BothClientSecurity, NoCredentialsInClearTextThroughAProxyWhateverTheName) {
     for (const std::string host : {"127.0.0.1.attacker.example", "localhost", "127.0.0.1"}) {
         for (const bool peer_localhost : {false, true}) {
             std::string asked_for;
@@ -77,7 +83,7 @@ TEST(ClientSecurity, NoCredentialsInClearTextThroughAProxyWhateverTheName) {
             if (peer_localhost) {
                 o.tls_options.peer_name = "localhost";
             }
-            Client c(o);
+            TypeParam c(o);
             std::string what;
             EXPECT_EQ(kind_of([&] { c.connect(host, 25); }, &what), errc::auth_unavailable) << host;
             EXPECT_NE(what.find("refusing to send credentials"), std::string::npos) << what;
@@ -93,7 +99,7 @@ TEST(ClientSecurity, NoCredentialsInClearTextThroughAProxyWhateverTheName) {
 
 // A direct connection to a loopback address may carry credentials in clear text (a local relay),
 // even when the TLS peer name is a remote one: the kernel's peer address decides.
-TEST(ClientSecurity, CredentialsInClearTextToALoopbackAddress) {
+TYPED_TEST(BothClientSecurity, CredentialsInClearTextToALoopbackAddress) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -105,7 +111,7 @@ S: 235 ok
     Options o = options();
     o.credentials = missive::sasl::Credentials{"alice", "Secret123", ""};
     o.tls_options.peer_name = "mail.example.org";
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     EXPECT_TRUE(c.session().authenticated());
     c.close();
@@ -116,7 +122,7 @@ S: 235 ok
 // Every connect starts from the options the client was made with: a second URL gets neither the
 // first one's credentials nor its EHLO name nor its mechanism (nor its verify=no, CA, peer name
 // or proxy: tests/integration/tls_test.cpp checks verify=no against a real TLS server).
-TEST(ClientSecurity, ASecondUrlKeepsNothingOfTheFirst) {
+TYPED_TEST(BothClientSecurity, ASecondUrlKeepsNothingOfTheFirst) {
     Server first(R"(
 S: 220 first
 C: EHLO first.example
@@ -135,7 +141,7 @@ S: 250 AUTH PLAIN
 C: QUIT
 S: 221 bye
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect(Url::parse("smtp://alice:Secret123@127.0.0.1:" + std::to_string(first.port()) +
                          "?helo=first.example&auth=PLAIN&timeout=7"));
     EXPECT_TRUE(c.session().authenticated());
@@ -151,7 +157,7 @@ S: 221 bye
 }
 
 // What the caller sets wins over the scheme's default, both ways.
-TEST(ClientSecurity, ExplicitTlsModeWinsOverTheScheme) {
+TYPED_TEST(BothClientSecurity, ExplicitTlsModeWinsOverTheScheme) {
     constexpr const char* offers_starttls = R"(
 S: 220 mx
 C: EHLO client.test
@@ -164,7 +170,7 @@ S: 221 bye
         Server server(offers_starttls);
         Options o = options();
         o.tls = TlsMode::none_insecure;
-        Client c(o);
+        TypeParam c(o);
         c.connect(Url::parse("smtp://127.0.0.1:" + std::to_string(server.port())));
         EXPECT_EQ(c.tls(), nullptr);
         c.quit();
@@ -180,7 +186,7 @@ C: QUIT
 )");
         Options o = options();
         o.tls = TlsMode::starttls_required;
-        Client c(o);
+        TypeParam c(o);
         EXPECT_EQ(kind_of([&] {
                       c.connect(Url::parse("smtp://127.0.0.1:" + std::to_string(server.port())));
                   }),
@@ -192,7 +198,7 @@ C: QUIT
 }
 
 // A mode that breaks the scheme's promise is a configuration error before any connection.
-TEST(ClientSecurity, TlsModeThatContradictsTheSchemeIsAConfigError) {
+TYPED_TEST(BothClientSecurity, TlsModeThatContradictsTheSchemeIsAConfigError) {
     Server server("S: 220 mx\n");
     const std::string port = std::to_string(server.port());
     const std::vector<std::pair<std::string, TlsMode>> conflicts = {
@@ -204,7 +210,7 @@ TEST(ClientSecurity, TlsModeThatContradictsTheSchemeIsAConfigError) {
     for (const auto& [scheme, mode] : conflicts) {
         Options o = options();
         o.tls = mode;
-        Client c(o);
+        TypeParam c(o);
         std::string what;
         EXPECT_EQ(kind_of([&] { c.connect(Url::parse(scheme + "://127.0.0.1:" + port)); }, &what),
                   errc::config)
@@ -214,7 +220,7 @@ TEST(ClientSecurity, TlsModeThatContradictsTheSchemeIsAConfigError) {
     EXPECT_EQ(server.connections(), 0U);
     Options o = options();
     o.tls = TlsMode::opportunistic;
-    Client c(o);
+    TypeParam c(o);
     std::string what;
     (void)kind_of([&] { c.connect(Url::parse("smtps://127.0.0.1:" + port)); }, &what);
     EXPECT_EQ(what,
@@ -223,7 +229,7 @@ TEST(ClientSecurity, TlsModeThatContradictsTheSchemeIsAConfigError) {
 }
 
 // Credentials never reach a trace, whatever the case or spacing of a hand-written AUTH.
-TEST(ClientSecurity, HandWrittenAuthIsRedactedInAnyCase) {
+TYPED_TEST(BothClientSecurity, HandWrittenAuthIsRedactedInAnyCase) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -241,7 +247,7 @@ S: 221 bye
     std::vector<std::string> trace;
     Options o = options();
     o.trace = [&](missive::smtp::Direction, std::string_view line) { trace.emplace_back(line); };
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     for (const char* line :
          {"auth plain AGFsaWNlAFNlY3JldDEyMw==", "Auth\tPLAIN AGFsaWNlAFNlY3JldDEyMw==",
@@ -264,7 +270,7 @@ S: 221 bye
 
 // An observer that throws never ends the program (close() and the destructor are noexcept) and
 // never leaves an operation half done.
-TEST(ClientSecurity, ThrowingObserverIsContained) {
+TYPED_TEST(BothClientSecurity, ThrowingObserverIsContained) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -279,7 +285,7 @@ S: 250 ok
         throw std::runtime_error("observer failed");
     };
     {
-        Client c(o);
+        TypeParam c(o);
         c.connect("127.0.0.1", server.port());
         EXPECT_EQ(c.noop().code, 250);
         // The destructor closes the connection and tells the observer, which throws again.
@@ -291,11 +297,11 @@ S: 250 ok
 
 // RFC 5321 4.1.4: EHLO names this machine by its fully qualified domain name, or else by an
 // address literal; a bare host name such as "vm" is neither.
-TEST(ClientSecurity, DefaultEhloNameIsADomainOrAnAddressLiteral) {
+TYPED_TEST(BothClientSecurity, DefaultEhloNameIsADomainOrAnAddressLiteral) {
     Server server("S: 220 mx\nC: *\nS: 250 mx\n");
     Options o = options();
     o.local_name.clear();
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     c.close();
     ASSERT_TRUE(server.wait_for(1));

@@ -3,6 +3,7 @@
 #include <missive/send.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/clients.hpp"
 #include "support/throws.hpp"
 
 #include <gtest/gtest.h>
@@ -65,7 +66,27 @@ const std::string message = "Subject: test\r\n\r\nHello.\r\n";
 
 }  // namespace
 
-TEST(Client, SendsPipelinedMessage) {
+template <typename T>
+class BothClient : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClient, missive::test::BothClients, missive::test::ClientNames);
+
+template <typename T>
+class BothClientTls : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClientTls, missive::test::BothClients, missive::test::ClientNames);
+
+template <typename T>
+class BothClientUrl : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClientUrl, missive::test::BothClients, missive::test::ClientNames);
+
+template <typename T>
+class BothClientAuth : public ::testing::Test {};
+
+TYPED_TEST_SUITE(BothClientAuth, missive::test::BothClients, missive::test::ClientNames);
+
+TYPED_TEST(BothClient, SendsPipelinedMessage) {
     Server server(std::string(greeting_ehlo_pipelining) + R"(
 C: MAIL FROM:<alice@example.org> SIZE=25
 C: RCPT TO:<bob@example.org>
@@ -80,7 +101,7 @@ S: 250 2.0.0 Ok: queued as 3F1A2B
 C: QUIT
 S: 221 2.0.0 Bye
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     auto result = c.send(envelope({"bob@example.org", "carol@example.org"}), message);
     c.quit();
@@ -98,7 +119,7 @@ S: 221 2.0.0 Bye
     EXPECT_FALSE(c.is_open());
 }
 
-TEST(Client, WithoutPipeliningWaitsForEachReply) {
+TYPED_TEST(BothClient, WithoutPipeliningWaitsForEachReply) {
     // The server checks each line before it answers; a client that ran ahead would make the
     // script read a line it did not expect.
     Server server(std::string(greeting_ehlo_plain) + R"(
@@ -111,7 +132,7 @@ S: 354 go
 !data
 S: 250 2.0.0 Ok
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     auto result = c.send(envelope(), message);
     EXPECT_TRUE(result.all_accepted());
@@ -120,7 +141,7 @@ S: 250 2.0.0 Ok
     EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
 }
 
-TEST(Client, ReusesConnectionForSeveralMessages) {
+TYPED_TEST(BothClient, ReusesConnectionForSeveralMessages) {
     std::string script = greeting_ehlo_pipelining;
     for (int i = 0; i < 3; ++i) {
         script += R"(
@@ -135,7 +156,7 @@ S: 250 Ok: queued as Q)" +
                   std::to_string(i) + "\n";
     }
     Server server(script);
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     for (int i = 0; i < 3; ++i) {
         EXPECT_EQ(c.send(envelope(), message).queue_id, "Q" + std::to_string(i));
@@ -146,7 +167,7 @@ S: 250 Ok: queued as Q)" +
     EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
 }
 
-TEST(Client, RepliesSplitIntoSingleBytes) {
+TYPED_TEST(BothClient, RepliesSplitIntoSingleBytes) {
     Server server(std::string("!split\n") + greeting_ehlo_pipelining + R"(
 C: MAIL FROM:<alice@example.org> SIZE=25
 C: RCPT TO:<bob@example.org>
@@ -157,12 +178,12 @@ S: 354 go
 !data
 S: 250 2.0.0 Ok: queued as SPLIT
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.send(envelope(), message).queue_id, "SPLIT");
 }
 
-TEST(Client, HeloFallback) {
+TYPED_TEST(BothClient, HeloFallback) {
     Server server(R"(
 S: 220 old
 C: EHLO client.test
@@ -178,13 +199,13 @@ S: 354 go
 !data
 S: 250 Ok
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     EXPECT_TRUE(c.send(envelope(), message).all_accepted());
     EXPECT_FALSE(c.session().extended());
 }
 
-TEST(Client, AllRecipientsRefusedIsErrorWithReport) {
+TYPED_TEST(BothClient, AllRecipientsRefusedIsErrorWithReport) {
     Server server(std::string(greeting_ehlo_pipelining) + R"(
 C: *
 C: *
@@ -197,7 +218,7 @@ S: 250 2.0.0 Ok
 C: NOOP
 S: 250 2.0.0 Ok
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     try {
         (void)c.send(envelope(), message);
@@ -213,7 +234,7 @@ S: 250 2.0.0 Ok
     EXPECT_EQ(c.noop().code, 250);
 }
 
-TEST(Client, DropAfterFinalDotIsOutcomeUnknown) {
+TYPED_TEST(BothClient, DropAfterFinalDotIsOutcomeUnknown) {
     Server server(std::string(greeting_ehlo_pipelining) + R"(
 C: *
 C: *
@@ -224,7 +245,7 @@ S: 354 go
 !data
 !drop
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     try {
         (void)c.send(envelope(), message);
@@ -238,7 +259,7 @@ S: 354 go
     EXPECT_FALSE(c.is_open());
 }
 
-TEST(Client, DropMidDataIsConnectionLost) {
+TYPED_TEST(BothClient, DropMidDataIsConnectionLost) {
     Server server([](Conversation& conv) {
         conv.send_line("220 mx");
         (void)conv.read_line();
@@ -253,7 +274,7 @@ TEST(Client, DropMidDataIsConnectionLost) {
         (void)conv.read_exact(1000);
         conv.close(true);
     });
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     const std::string big(32 << 20, 'x');  // far more than the socket buffers hold
     try {
@@ -268,7 +289,7 @@ TEST(Client, DropMidDataIsConnectionLost) {
     EXPECT_FALSE(c.is_open());
 }
 
-TEST(Client, SlowServerHitsTheDeadline) {
+TYPED_TEST(BothClient, SlowServerHitsTheDeadline) {
     Server server(std::string(greeting_ehlo_pipelining) + R"(
 C: NOOP
 !delay 2000
@@ -276,7 +297,7 @@ S: 250 Ok
 )");
     Options o = options();
     o.command_timeout = 200ms;
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     const auto start = std::chrono::steady_clock::now();
     std::string what;
@@ -288,7 +309,7 @@ S: 250 Ok
     EXPECT_EQ(kind_of([&] { c.noop(); }), errc::invalid_input);  // closed, in a defined state
 }
 
-TEST(Client, SlowFinalReplyIsOutcomeUnknown) {
+TYPED_TEST(BothClient, SlowFinalReplyIsOutcomeUnknown) {
     Server server(std::string(greeting_ehlo_pipelining) + R"(
 C: *
 C: *
@@ -302,12 +323,12 @@ S: 250 Ok
 )");
     Options o = options();
     o.data_block_timeout = o.final_reply_timeout = 300ms;
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(kind_of([&] { (void)c.send(envelope(), message); }), errc::outcome_unknown);
 }
 
-TEST(Client, CancellationLeavesClientClosed) {
+TYPED_TEST(BothClient, CancellationLeavesClientClosed) {
     Server server(std::string(greeting_ehlo_pipelining) + R"(
 C: NOOP
 !delay 3000
@@ -316,7 +337,7 @@ S: 250 Ok
     std::stop_source stop;
     Options o = options();
     o.stop = stop.get_token();
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     std::thread canceller([&] {
         std::this_thread::sleep_for(100ms);
@@ -329,7 +350,7 @@ S: 250 Ok
     EXPECT_FALSE(c.is_open());
 }
 
-TEST(Client, Reply421AtEveryStep) {
+TYPED_TEST(BothClient, Reply421AtEveryStep) {
     // A pipelined send has these server lines; replace the i-th reply with 421 and stop there.
     const std::vector<std::string> replies = {
         "220 mx", "250-mx\nS: 250 PIPELINING", "250 Ok", "250 Ok", "354 go", "250 Ok"};
@@ -347,7 +368,7 @@ TEST(Client, Reply421AtEveryStep) {
         }
         script += "!drop\n";
         Server server(script);
-        Client c(options());
+        TypeParam c(options());
         std::string what;
         const errc got = kind_of(
             [&] {
@@ -361,7 +382,7 @@ TEST(Client, Reply421AtEveryStep) {
     }
 }
 
-TEST(Client, DropAtEveryStep) {
+TYPED_TEST(BothClient, DropAtEveryStep) {
     const std::vector<std::string> steps = {"S: 220 mx",
                                             "C: EHLO client.test\nS: 250-mx\nS: 250 PIPELINING",
                                             "C: *\nC: *\nC: DATA\nS: 250 Ok",
@@ -375,7 +396,7 @@ TEST(Client, DropAtEveryStep) {
         }
         script += "!drop\n";
         Server server(script);
-        Client c(options());
+        TypeParam c(options());
         const errc got = kind_of([&] {
             c.connect("127.0.0.1", server.port());
             (void)c.send(envelope(), message);
@@ -392,28 +413,28 @@ TEST(Client, DropAtEveryStep) {
     }
 }
 
-TEST(Client, ConnectRefused) {
+TYPED_TEST(BothClient, ConnectRefused) {
     std::uint16_t port = 0;
     {
         Server closed("S: 220 x\n");
         port = closed.port();
     }
-    Client c(options());
+    TypeParam c(options());
     std::string what;
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", port); }, &what), errc::connect_failed);
     EXPECT_NE(what.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << what;
 }
 
-TEST(Client, GreetingRefused) {
+TYPED_TEST(BothClient, GreetingRefused) {
     Server server("S: 554 5.3.2 no service\n");
-    Client c(options());
+    TypeParam c(options());
     std::string what;
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
               errc::reply_permanent);
     EXPECT_EQ(what, "server refused the connection: 554 5.3.2 no service");
 }
 
-TEST(Client, StreamsMessageFromIstream) {
+TYPED_TEST(BothClient, StreamsMessageFromIstream) {
     const std::string big = std::string(3 << 20, 'a') + "\r\n";
     Server server([&](Conversation& conv) {
         conv.send_line("220 mx");
@@ -432,7 +453,7 @@ TEST(Client, StreamsMessageFromIstream) {
         (void)mail;
     });
     std::istringstream in(big);
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.send(envelope(), in).queue_id, "BIG");
     c.close();
@@ -440,7 +461,7 @@ TEST(Client, StreamsMessageFromIstream) {
     EXPECT_NE(server.received().find("SIZE=" + std::to_string(big.size())), std::string::npos);
 }
 
-TEST(Client, BdatWhenChunkingOffered) {
+TYPED_TEST(BothClient, BdatWhenChunkingOffered) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -455,7 +476,7 @@ C: BDAT 25 LAST
 !bdat
 S: 250 2.0.0 Ok: queued as CHUNK
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.send(envelope(), message).queue_id, "CHUNK");
     c.close();
@@ -463,7 +484,7 @@ S: 250 2.0.0 Ok: queued as CHUNK
     EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
 }
 
-TEST(Client, LowLevelCommands) {
+TYPED_TEST(BothClient, LowLevelCommands) {
     Server server(std::string(greeting_ehlo_plain) + R"(
 C: MAIL FROM:<alice@example.org>
 S: 250 2.1.0 Ok
@@ -482,7 +503,7 @@ S: 250 2.0.0 Ok
 C: QUIT
 S: 221 2.0.0 Bye
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.extension("ENHANCEDSTATUSCODES"), "");
     EXPECT_EQ(c.extension("PIPELINING"), std::nullopt);
@@ -501,7 +522,7 @@ S: 221 2.0.0 Bye
     EXPECT_NE(server.received().find("Subject: x\r\n\r\n..dot\r\n.\r\n"), std::string::npos);
 }
 
-TEST(Client, TraceAndObserver) {
+TYPED_TEST(BothClient, TraceAndObserver) {
     Server server(std::string(greeting_ehlo_plain) + "C: NOOP\nS: 250 2.0.0 Ok\n");
     std::vector<std::string> trace;
     std::vector<EventKind> events;
@@ -517,7 +538,7 @@ TEST(Client, TraceAndObserver) {
             sent += e.bytes;
         }
     };
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     c.noop();
     c.close();
@@ -560,14 +581,14 @@ TEST(Client, OneCallSendRejectsBadServer) {
     }
 }
 
-TEST(Client, OperationsBeforeConnectThrow) {
-    Client c(options());
+TYPED_TEST(BothClient, OperationsBeforeConnectThrow) {
+    TypeParam c(options());
     EXPECT_EQ(kind_of([&] { c.noop(); }), errc::invalid_input);
     EXPECT_EQ(kind_of([&] { (void)c.send(envelope(), message); }), errc::invalid_input);
     c.quit();  // nothing to quit: no error
 }
 
-TEST(Client, SurplusAfterFinalReplyKeepsResultButClosesConnection) {
+TYPED_TEST(BothClient, SurplusAfterFinalReplyKeepsResultButClosesConnection) {
     // The message was accepted; junk after the reply must not turn that into a failure (the
     // caller would send it twice), but the connection cannot be trusted any more.
     Server server(std::string(greeting_ehlo_pipelining) + R"(
@@ -580,7 +601,7 @@ S: 354 go
 !data
 !raw 250 Ok: queued as X1\r\n250 surplus\r\n
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.send(envelope(), message).queue_id, "X1");
     EXPECT_FALSE(c.is_open());
@@ -588,7 +609,7 @@ S: 354 go
     EXPECT_EQ(c.session().error()->kind(), errc::protocol);
 }
 
-TEST(Client, ReplyDribbledByteByByteStillTimesOut) {
+TYPED_TEST(BothClient, ReplyDribbledByteByByteStillTimesOut) {
     // Each byte arrives well within the timeout, but the reply as a whole does not.
     Server server([](Conversation& conv) {
         conv.send_line("220 mx");
@@ -602,7 +623,7 @@ TEST(Client, ReplyDribbledByteByByteStillTimesOut) {
     });
     Options o = options();
     o.command_timeout = 400ms;
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     const auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(kind_of([&] { c.noop(); }), errc::timeout);
@@ -611,11 +632,11 @@ TEST(Client, ReplyDribbledByteByByteStillTimesOut) {
 
 // ---- TLS policy (the handshakes themselves run against real Postfix in the integration tests)
 
-TEST(ClientTls, RequiredButNotOfferedSendsNothingMore) {
+TYPED_TEST(BothClientTls, RequiredButNotOfferedSendsNothingMore) {
     Server server(greeting_ehlo_pipelining);
     Options o = options();
     o.tls = missive::client::TlsMode::starttls_required;
-    Client c(o);
+    TypeParam c(o);
     std::string what;
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
               errc::starttls_unavailable);
@@ -627,7 +648,7 @@ TEST(ClientTls, RequiredButNotOfferedSendsNothingMore) {
     EXPECT_EQ(server.received(), "EHLO client.test\r\nQUIT\r\n");
 }
 
-TEST(ClientTls, RequiredAndRefusedFails) {
+TYPED_TEST(BothClientTls, RequiredAndRefusedFails) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -638,7 +659,7 @@ S: 454 4.7.0 TLS not available due to local problem
 )");
     Options o = options();
     o.tls = missive::client::TlsMode::starttls_required;
-    Client c(o);
+    TypeParam c(o);
     std::string what;
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
               errc::starttls_unavailable);
@@ -649,7 +670,7 @@ S: 454 4.7.0 TLS not available due to local problem
     EXPECT_EQ(server.received(), "EHLO client.test\r\nSTARTTLS\r\nQUIT\r\n");
 }
 
-TEST(ClientTls, OpportunisticGoesOnAfterRefusal) {
+TYPED_TEST(BothClientTls, OpportunisticGoesOnAfterRefusal) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -660,13 +681,13 @@ S: 454 4.7.0 TLS not available
 C: NOOP
 S: 250 Ok
 )");
-    Client c(options());  // opportunistic is the default
+    TypeParam c(options());  // opportunistic is the default
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.noop().code, 250);
     EXPECT_EQ(c.tls(), nullptr);
 }
 
-TEST(ClientTls, AlwaysSendsStarttlsEvenWhenNotOffered) {
+TYPED_TEST(BothClientTls, AlwaysSendsStarttlsEvenWhenNotOffered) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -676,13 +697,13 @@ S: 502 5.5.1 not implemented
 )");
     Options o = options();
     o.tls = missive::client::TlsMode::starttls_always;
-    Client c(o);
+    TypeParam c(o);
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }), errc::starttls_unavailable);
     ASSERT_TRUE(server.wait_for(1));
     EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
 }
 
-TEST(ClientTls, HandshakeWithANonTlsPeerFails) {
+TYPED_TEST(BothClientTls, HandshakeWithANonTlsPeerFails) {
     // The server says 220 to STARTTLS, then answers the ClientHello with SMTP text. (The delay
     // keeps the text out of the 220's packet: bytes arriving with it are dropped as an injection.)
     Server server(R"(
@@ -695,14 +716,14 @@ S: 220 go ahead
 !delay 200
 S: 250 this is not TLS
 )");
-    Client c(options());
+    TypeParam c(options());
     std::string what;
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what), errc::tls);
     EXPECT_NE(what.find("TLS handshake with 127.0.0.1:"), std::string::npos) << what;
     EXPECT_FALSE(c.is_open());
 }
 
-TEST(ClientTls, NoneInsecureNeverStartsTls) {
+TYPED_TEST(BothClientTls, NoneInsecureNeverStartsTls) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -713,18 +734,18 @@ S: 250 Ok
 )");
     Options o = options();
     o.tls = missive::client::TlsMode::none_insecure;
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     EXPECT_EQ(c.noop().code, 250);
 }
 
-TEST(ClientUrl, SchemeAndOptionsApply) {
+TYPED_TEST(BothClientUrl, SchemeAndOptionsApply) {
     Server server(R"(
 S: 220 lmtp
 C: LHLO from-url.test
 S: 250 lmtp
 )");
-    Client c(options());
+    TypeParam c(options());
     c.connect(missive::net::Url::parse("lmtp://127.0.0.1:" + std::to_string(server.port()) +
                                        "?helo=from-url.test&timeout=5"));
     c.close();
@@ -746,8 +767,8 @@ TEST(ClientUrl, SubmissionRequiresTls) {
         << what;
 }
 
-TEST(ClientUrl, BadOptionsAndCredentials) {
-    Client c(options());
+TYPED_TEST(BothClientUrl, BadOptionsAndCredentials) {
+    TypeParam c(options());
     EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://h?colour=blue")); }),
               errc::config);
     EXPECT_EQ(kind_of([&] { c.connect(missive::net::Url::parse("smtp://h?verify=maybe")); }),
@@ -771,7 +792,7 @@ S: 250 AUTH PLAIN LOGIN
 
 }  // namespace
 
-TEST(ClientAuth, LoopbackOrExplicitlyAllowed) {
+TYPED_TEST(BothClientAuth, LoopbackOrExplicitlyAllowed) {
     for (bool allow : {false, true}) {
         Server server(std::string(auth_server) +
                       "C: AUTH PLAIN AGFsaWNlAFNlY3JldDEyMw==\nS: 235 ok\n");
@@ -781,7 +802,7 @@ TEST(ClientAuth, LoopbackOrExplicitlyAllowed) {
             o.tls_options.peer_name = "mail.example.org";
             o.allow_plaintext_auth = true;
         }
-        Client c(o);
+        TypeParam c(o);
         c.connect("127.0.0.1", server.port());
         EXPECT_TRUE(c.session().authenticated()) << allow;
         c.close();
@@ -790,12 +811,12 @@ TEST(ClientAuth, LoopbackOrExplicitlyAllowed) {
     }
 }
 
-TEST(ClientAuth, NoCommonMechanism) {
+TYPED_TEST(BothClientAuth, NoCommonMechanism) {
     Server server(auth_server);
     Options o = options();
     o.credentials = missive::sasl::Credentials{"alice", "Secret123", ""};
     o.auth_mechanisms = {"SCRAM-SHA-256"};
-    Client c(o);
+    TypeParam c(o);
     std::string what;
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what),
               errc::auth_unavailable);
@@ -803,7 +824,7 @@ TEST(ClientAuth, NoCommonMechanism) {
                         " offers no usable authentication mechanism (it offers: PLAIN LOGIN)");
 }
 
-TEST(ClientAuth, XOauth2ErrorJsonIsReported) {
+TYPED_TEST(BothClientAuth, XOauth2ErrorJsonIsReported) {
     // Gmail's way: the refusal's reason comes as a base64 JSON challenge first.
     Server server(std::string(R"(
 S: 220 mx
@@ -818,7 +839,7 @@ S: 535 5.7.8 Username and Password not accepted
     Options o = options();
     o.credentials = missive::sasl::Credentials{"alice@example.com", "token", ""};
     o.auth_mechanisms = {"XOAUTH2"};
-    Client c(o);
+    TypeParam c(o);
     std::string what;
     EXPECT_EQ(kind_of([&] { c.connect("127.0.0.1", server.port()); }, &what), errc::auth_failed);
     c.close();
@@ -829,7 +850,7 @@ S: 535 5.7.8 Username and Password not accepted
     EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
 }
 
-TEST(ClientAuth, OauthBearerSucceeds) {
+TYPED_TEST(BothClientAuth, OauthBearerSucceeds) {
     Server server(R"(
 S: 220 mx
 C: EHLO client.test
@@ -843,7 +864,7 @@ S: 250 ok
     Options o = options();
     o.credentials = missive::sasl::Credentials{"alice@example.com", "token", ""};
     o.auth_mechanisms = {"oauthbearer"};
-    Client c(o);
+    TypeParam c(o);
     c.connect("127.0.0.1", server.port());
     EXPECT_TRUE(c.session().authenticated());
     c.noop();
