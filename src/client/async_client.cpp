@@ -154,6 +154,11 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
                 }
             } catch (const Error& e) {
                 failure = e;
+            } catch (const std::system_error& e) {
+                // The operation's cancellation slot fired between two steps: Asio throws at
+                // the next co_await, before any I/O starts.
+                stream.close();
+                failure = Error(errc::cancelled, std::string("cancelled: ") + e.what());
             }
             disarm();
             if (failure) {
