@@ -305,7 +305,6 @@ struct Session::State {
                 if (r.code == 220) {
                     stage = Stage::tls_handshake;
                     parser.discard();  // nothing sent before the handshake may be acted on
-                    trace_partial.clear();
                 } else if (r.positive()) {
                     protocol_error("unexpected reply " + r.to_string() + " to STARTTLS", p.text);
                 } else {
@@ -642,12 +641,9 @@ void Session::consume_output(std::size_t n) {
 
 void Session::receive(std::string_view bytes) {
     State& s = *s_;
-    if (s.stage == Stage::failed || s.stage == Stage::closed) {
-        return;
-    }
-    if (s.stage == Stage::tls_handshake) {
-        return;  // bytes before the handshake are never acted on (response injection)
-    }
+    // The trace shows every byte received, acted on or not, so that it does not depend on how
+    // the reads fell (a reply injected after STARTTLS's 220 shows whether it came in the same
+    // read or the next).
     if (s.opts.trace) {
         s.trace_partial.append(bytes);
         std::size_t start = 0;
@@ -663,6 +659,12 @@ void Session::receive(std::string_view bytes) {
         if (s.trace_partial.size() > s.opts.limits.max_line_length + 2) {
             s.trace_partial.clear();
         }
+    }
+    if (s.stage == Stage::failed || s.stage == Stage::closed) {
+        return;
+    }
+    if (s.stage == Stage::tls_handshake) {
+        return;  // bytes before the handshake are never acted on (response injection)
     }
     s.parser.feed(bytes);
     bool completed_here = false;
@@ -703,9 +705,12 @@ void Session::receive_eof() {
         return;
     }
     if (s.pending.empty() || s.pending.front().cmd == Cmd::quit) {
-        // A server may close right after QUIT without its 221.
+        // A server may close right after QUIT without its 221, even before all of it was
+        // written: what was not written never will be.
         s.stage = Stage::closed;
         s.pending.clear();
+        s.out.clear();
+        s.out_pos = 0;
         if (s.op == Op::quit) {
             s.complete();
         } else if (s.op != Op::none || s.txn.body) {
@@ -725,7 +730,7 @@ void Session::abort(errc reason, std::string_view message, std::error_code cause
     const std::string command = s.pending.empty() ? std::string() : s.pending.front().text;
     const bool after_end = !s.pending.empty() && s.pending.front().cmd == Cmd::data_end &&
                            s.written >= s.txn.terminator_end && s.txn.terminator_end != 0 &&
-                           s.op == Op::send && !s.txn.error;
+                           (s.op == Op::send || s.op == Op::data) && !s.txn.error;
     if (after_end) {
         s.fail(s.make_error(errc::outcome_unknown,
                             std::string(message) +
@@ -749,6 +754,7 @@ void Session::tls_established() {
     State& s = *s_;
     s.check_op(s.stage == Stage::tls_handshake, "tls_established");
     s.stage = Stage::greeted;  // RFC 3207 4.2: forget what was learnt, hello again
+    s.trace_partial.clear();   // a plaintext line is never continued by TLS bytes
     s.secure = true;
     s.caps = Capabilities();
     s.extended = false;
