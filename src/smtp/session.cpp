@@ -1,3 +1,16 @@
+// smtp::Session: theory of operation (the public contract is in session.hpp).
+//
+// Four things say where a session is, each changed in few places:
+//  - `stage` (Stage, public): the connection. connected -> greeted on 220 -> ready on a hello
+//    accepted; tls_handshake from STARTTLS's 220 to tls_established(), then greeted again;
+//    closed after QUIT or a close between operations; failed, for good, through fail() alone.
+//  - `op`: the operation the owner started, from begin() to complete() (or fail()).
+//  - `pending`: the commands written or queued whose replies are due, in order; each reply is
+//    matched to the front (on_reply), which is all PIPELINING needs.
+//  - `txn`: the current or last transaction (MAIL to the final reply), replaced whole by
+//    begin_transaction(); `txn.body` is engaged while the owner writes message data.
+// want() and phase() are computed from these and the unwritten output, never stored.
+
 #include <missive/sasl/mechanisms.hpp>
 #include <missive/smtp/session.hpp>
 #include <missive/util/base64.hpp>

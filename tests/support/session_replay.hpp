@@ -55,7 +55,7 @@ public:
         const bool lmtp = options_.protocol == smtp::Protocol::lmtp;
         call(
             "expect_greeting", [](smtp::Session& s) { s.expect_greeting(); }, "");
-        server("220 mx.example.org ESMTP\r\n");
+        server("220-mx.example.org ESMTP\r\n220 ready\r\n");
         expect_ok();
         call(
             "hello", [](smtp::Session& s) { s.hello("client.example.org"); },

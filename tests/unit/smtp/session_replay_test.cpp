@@ -387,6 +387,61 @@ std::vector<Dialogue> dialogues() {
 
     all.push_back(Dialogue("QUIT answered by a close").greet(plain).quit(""));
 
+    all.push_back(Dialogue("421 instead of the greeting")
+                      .call(
+                          "expect_greeting", [](Session& s) { s.expect_greeting(); }, "")
+                      .server("421 4.3.2 too busy\r\n")
+                      .expect_error(errc::reply_transient));
+
+    all.push_back(Dialogue("AUTH PLAIN, initial response")
+                      .greet("AUTH PLAIN LOGIN\nENHANCEDSTATUSCODES")
+                      .call("authenticate", authenticate([] {
+                                return missive::sasl::make_plain({"alice", "Secret123", ""});
+                            }),
+                            "AUTH PLAIN AGFsaWNlAFNlY3JldDEyMw==\r\n")
+                      .server("235 2.7.0 Logged in.\r\n")
+                      .expect_ok()
+                      .quit());
+
+    const std::string token(600, 't');
+    all.push_back(Dialogue("AUTH XOAUTH2, initial response too long for the line")
+                      .greet("AUTH XOAUTH2")
+                      .call("authenticate", authenticate([token] {
+                                return missive::sasl::make_xoauth2({"u@example.com", token, ""});
+                            }),
+                            "AUTH XOAUTH2\r\n")
+                      .server("334 \r\n", base64_encode("user=u@example.com\x01"
+                                                        "auth=Bearer " +
+                                                        token + "\x01\x01") +
+                                              "\r\n")
+                      .server("235 2.7.0 Accepted\r\n")
+                      .expect_ok()
+                      .quit());
+
+    all.push_back(Dialogue("BDAT, BINARYMIME and an empty message")
+                      .greet("PIPELINING\nCHUNKING\nBINARYMIME")
+                      .call(
+                          "send",
+                          [](Session& s) {
+                              Envelope e = envelope({"bob@example.org"});
+                              e.params.body = missive::smtp::BodyType::binary_mime;
+                              s.send(e);
+                          },
+                          "MAIL FROM:<alice@example.org> BODY=BINARYMIME\r\n"
+                          "RCPT TO:<bob@example.org>\r\n")
+                      .server("250 Ok\r\n250 Ok\r\n")
+                      .call("body", body(std::string("a\n\0\r", 4)), "")
+                      .end_data("end", end, std::string("BDAT 4 LAST\r\na\n\0\r", 17))
+                      .final_reply("250 2.0.0 Ok: queued as B1\r\n")
+                      .expect_ok()
+                      .call("send", send_to({"bob@example.org"}),
+                            "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n")
+                      .server("250 Ok\r\n250 Ok\r\n")
+                      .end_data("end", end, "BDAT 0 LAST\r\n")
+                      .final_reply("250 2.0.0 Ok: queued as B2\r\n")
+                      .expect_ok()
+                      .quit());
+
     return all;
 }
 
