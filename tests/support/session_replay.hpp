@@ -13,6 +13,8 @@
 //    end of the message data being written and its final reply, with errc::connection_lost
 //    while any other operation is outstanding, and without an error when it was idle or had
 //    sent QUIT.
+//  - check_aborts: abort(errc::timeout) at the same points (a deadline passing): errc::timeout,
+//    or errc::outcome_unknown between the end of the data and its final reply.
 
 #include <missive/error.hpp>
 #include <missive/smtp/session.hpp>
@@ -377,15 +379,58 @@ inline std::size_t check_splits(const Dialogue& d) {
     return runs + 1;
 }
 
+namespace detail {
+
+// Runs `d` once for every point at which the connection can fail: before every step, after
+// every byte of every server step, after every byte of every write. @return the number of runs
+inline std::size_t for_each_drop_point(
+    const Dialogue& d, const std::function<void(smtp::Session&, const Drop&)>& check) {
+    std::size_t runs = 0;
+    const auto counted = [&](smtp::Session& s, const Drop& drop) {
+        ++runs;
+        check(s, drop);
+    };
+    const auto& steps = d.steps();
+    for (std::size_t k = 0; k <= steps.size(); ++k) {
+        Feed f;
+        f.drop_step = k;
+        (void)run(d, f, counted);
+        if (k == steps.size()) {
+            break;
+        }
+        // Inside the step (calls stop the run themselves once the offset passes their output).
+        const std::size_t limit = steps[k].call ? std::size_t{1} << 20 : steps[k].server.size();
+        for (std::size_t i = 1; i < limit; ++i) {
+            const std::size_t before = runs;
+            f.drop_at = i;
+            (void)run(d, f, counted);
+            if (runs == before) {
+                break;
+            }
+        }
+    }
+    return runs;
+}
+
+// Whatever came before, a session that wants `closed` stays so: late bytes are ignored, a
+// second close changes nothing and no operation starts.
+inline void expect_stays_closed(smtp::Session& s, const std::string& where) {
+    s.receive("250 2.0.0 late\r\n");
+    s.receive_eof();
+    EXPECT_EQ(s.want(), smtp::Want::closed) << where;
+    EXPECT_FALSE(s.take_error()) << where;
+    EXPECT_THROW(s.noop(), Error) << where;
+}
+
+}  // namespace detail
+
 /**
  * Replays `d` with the connection closed by the server (receive_eof) before every step, after
  * every byte of every server step and after every byte of every write.
  * @return the number of runs
  */
 inline std::size_t check_drops(const Dialogue& d) {
-    std::size_t runs = 0;
-    const auto check = [&](smtp::Session& s, const detail::Drop& drop) {
-        ++runs;
+    return detail::for_each_drop_point(d, [](smtp::Session& s, const detail::Drop& drop) {
         try {
             s.receive_eof();
         } catch (const std::exception& e) {
@@ -412,34 +457,41 @@ inline std::size_t check_drops(const Dialogue& d) {
                 EXPECT_TRUE(s.result().message_sent) << drop.where;
             }
         }
-        // Nothing more happens: late bytes are ignored and no operation starts.
-        s.receive("250 2.0.0 late\r\n");
-        s.receive_eof();
+        detail::expect_stays_closed(s, drop.where);
+    });
+}
+
+/**
+ * Replays `d` with the owner giving up (abort(errc::timeout), as a deadline does) at every
+ * point check_drops closes the connection, except once the session wants `closed`. The session
+ * must fail at once with errc::timeout, or errc::outcome_unknown between the end of the data
+ * and its final reply.
+ * @return the number of runs
+ */
+inline std::size_t check_aborts(const Dialogue& d) {
+    return detail::for_each_drop_point(d, [](smtp::Session& s, const detail::Drop& drop) {
+        if (drop.want == smtp::Want::closed) {
+            return;
+        }
+        try {
+            s.abort(errc::timeout, "timed out");
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << drop.where << ": abort threw " << e.what();
+            return;
+        }
         EXPECT_EQ(s.want(), smtp::Want::closed) << drop.where;
-        EXPECT_FALSE(s.take_error()) << drop.where;
-        EXPECT_THROW(s.noop(), Error) << drop.where;
-    };
-    const auto& steps = d.steps();
-    for (std::size_t k = 0; k <= steps.size(); ++k) {
-        detail::Feed f;
-        f.drop_step = k;
-        (void)detail::run(d, f, check);
-        if (k == steps.size()) {
-            break;
+        EXPECT_EQ(s.stage(), smtp::Stage::failed) << drop.where;
+        std::optional<Error> e = s.take_error();
+        if (!e) {
+            ADD_FAILURE() << drop.where << ": no error";
+        } else {
+            const errc expected = drop.after_end ? errc::outcome_unknown : errc::timeout;
+            EXPECT_EQ(e->kind(), expected) << drop.where << ": " << e->what();
+            EXPECT_EQ(std::string(e->what()).rfind("timed out", 0), 0U) << drop.where;
+            EXPECT_FALSE(e->connection_usable()) << drop.where;
         }
-        // Inside the step: after each byte read, or each byte written (calls stop the run
-        // themselves once the offset passes their output).
-        const std::size_t limit = steps[k].call ? std::size_t{1} << 20 : steps[k].server.size();
-        for (std::size_t i = 1; i < limit; ++i) {
-            const std::size_t before = runs;
-            f.drop_at = i;
-            (void)detail::run(d, f, check);
-            if (runs == before) {
-                break;
-            }
-        }
-    }
-    return runs;
+        detail::expect_stays_closed(s, drop.where);
+    });
 }
 
 }  // namespace missive::test

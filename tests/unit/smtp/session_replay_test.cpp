@@ -1,5 +1,6 @@
-// Every Session dialogue of the unit tests, replayed split at every byte and with the connection
-// dropping at every step (tests/support/session_replay.hpp says how).
+// Every Session dialogue of the unit tests, replayed split at every byte, with the connection
+// dropping at every step and with a deadline passing at every step
+// (tests/support/session_replay.hpp says how).
 
 #include "support/session_replay.hpp"
 
@@ -21,6 +22,7 @@ using missive::smtp::Envelope;
 using missive::smtp::Protocol;
 using missive::smtp::Session;
 using missive::smtp::SessionOptions;
+using missive::test::check_aborts;
 using missive::test::check_drops;
 using missive::test::check_splits;
 using missive::test::Dialogue;
@@ -465,4 +467,14 @@ TEST(SessionReplay, EveryDialogueWithTheConnectionDroppingAtEveryStep) {
     }
     RecordProperty("runs", static_cast<int>(runs));
     std::cout << "[          ] " << all.size() << " dialogues, " << runs << " drops\n";
+}
+
+TEST(SessionReplay, EveryDialogueWithADeadlinePassingAtEveryStep) {
+    std::size_t runs = 0;
+    const auto all = dialogues();
+    for (const auto& d : all) {
+        runs += check_aborts(d);
+    }
+    RecordProperty("runs", static_cast<int>(runs));
+    std::cout << "[          ] " << all.size() << " dialogues, " << runs << " aborts\n";
 }
