@@ -389,6 +389,74 @@ std::vector<Dialogue> dialogues() {
 
     all.push_back(Dialogue("QUIT answered by a close").greet(plain).quit(""));
 
+    all.push_back(Dialogue("greeting with a wrong code")
+                      .call(
+                          "expect_greeting", [](Session& s) { s.expect_greeting(); }, "")
+                      .server("250 hello\r\n")
+                      .expect_error(errc::protocol));
+
+    all.push_back(Dialogue("EHLO refused outright")
+                      .call(
+                          "expect_greeting", [](Session& s) { s.expect_greeting(); }, "")
+                      .server("220 mx.example.org\r\n")
+                      .call(
+                          "hello", [](Session& s) { s.hello("client.example.org"); },
+                          "EHLO client.example.org\r\n")
+                      .server("550 5.7.1 go away\r\n")
+                      .expect_error(errc::reply_permanent)
+                      .quit());
+
+    all.push_back(Dialogue("LHLO refused: no HELO for LMTP", lmtp())
+                      .call(
+                          "expect_greeting", [](Session& s) { s.expect_greeting(); }, "")
+                      .server("220 lmtp.example.org LMTP\r\n")
+                      .call(
+                          "hello", [](Session& s) { s.hello("client.example.org"); },
+                          "LHLO client.example.org\r\n")
+                      .server("500 5.5.1 what?\r\n")
+                      .expect_error(errc::reply_permanent)
+                      .quit());
+
+    all.push_back(Dialogue("reply of the wrong class: 354 to RCPT")
+                      .greet(pipelining)
+                      .call("send", send_to({"bob@example.org"}),
+                            "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+                            "DATA\r\n")
+                      .server("250 Ok\r\n354 go\r\n")
+                      .expect_error(errc::protocol));
+
+    std::vector<std::string> seven;
+    std::string refusals = "250 2.1.0 Ok\r\n";
+    std::string rcpt_lines;
+    for (int i = 0; i < 7; ++i) {
+        seven.push_back("u" + std::to_string(i) + "@x");
+        refusals += "550 5.1.1 no\r\n";
+        rcpt_lines += "RCPT TO:<u" + std::to_string(i) + "@x>\r\n";
+    }
+    all.push_back(Dialogue("seven recipients refused")
+                      .greet(pipelining)
+                      .call("send", send_to(seven),
+                            "MAIL FROM:<alice@example.org>\r\n" + rcpt_lines + "DATA\r\n")
+                      .server(refusals + "554 5.5.1 no valid recipients\r\n", "RSET\r\n")
+                      .server("250 2.0.0 Ok\r\n")
+                      .expect_error(errc::all_recipients_refused)
+                      .quit());
+
+    all.push_back(Dialogue("AUTH LOGIN by hand with command()")
+                      .greet("AUTH LOGIN")
+                      .call(
+                          "command", [](Session& s) { s.command("AUTH LOGIN"); }, "AUTH LOGIN\r\n")
+                      .server("334 VXNlcm5hbWU6\r\n")
+                      .expect_ok()
+                      .call(
+                          "command", [](Session& s) { s.command("YWxpY2U="); }, "YWxpY2U=\r\n")
+                      .server("334 UGFzc3dvcmQ6\r\n")
+                      .call(
+                          "command", [](Session& s) { s.command("c2VjcmV0"); }, "c2VjcmV0\r\n")
+                      .server("235 2.7.0 ok\r\n")
+                      .expect_ok()
+                      .quit());
+
     all.push_back(Dialogue("421 instead of the greeting")
                       .call(
                           "expect_greeting", [](Session& s) { s.expect_greeting(); }, "")
