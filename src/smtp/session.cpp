@@ -1,3 +1,16 @@
+// smtp::Session: theory of operation (the public contract is in session.hpp).
+//
+// Four things say where a session is, each changed in few places:
+//  - `stage` (Stage, public): the connection. connected -> greeted on 220 -> ready on a hello
+//    accepted; tls_handshake from STARTTLS's 220 to tls_established(), then greeted again;
+//    closed after QUIT or a close between operations; failed, for good, through fail() alone.
+//  - `op`: the operation the owner started, from begin() to complete() (or fail()).
+//  - `pending`: the commands written or queued whose replies are due, in order; each reply is
+//    matched to the front (on_reply), which is all PIPELINING needs.
+//  - `txn`: the current or last transaction (MAIL to the final reply), replaced whole by
+//    begin_transaction(); `txn.body` is engaged while the owner writes message data.
+// want() and phase() are computed from these and the unwritten output, never stored.
+
 #include <missive/sasl/mechanisms.hpp>
 #include <missive/smtp/session.hpp>
 #include <missive/util/base64.hpp>
@@ -41,26 +54,48 @@ enum class Op { none, greeting, hello, starttls, single, data, send, auth, quit 
 
 }  // namespace
 
+// One message's transaction, from MAIL (send() or mail()) to its final reply: everything that
+// lives and dies with it, so that starting the next message is one assignment
+// (State::begin_transaction) and a message stream on one connection adds nothing here.
+struct Transaction {
+    // The message data being written: engaged from the 354 (or, for BDAT, the last RCPT reply)
+    // to end_body(), or until a BDAT chunk is refused.
+    struct Body {
+        detail::DataEncoder encoder;
+        std::string chunk;  // BDAT data not yet framed
+        std::uint64_t octets = 0;
+    };
+
+    SendResult result;
+    std::vector<Recipient> rcpts;
+    std::size_t next_rcpt = 0;  // the next RCPT to queue when not pipelined
+    std::size_t accepted = 0;
+    bool pipelined = false;
+    bool chunked = false;
+    bool binary_body = false;  // BODY=BINARYMIME: data goes unaltered
+    std::optional<Body> body;
+    std::uint64_t terminator_end = 0;  // `queued` after the end of the data; 0 when none
+    std::optional<Error> error;        // reported once RSET has cleaned up
+};
+
 struct Session::State {
     SessionOptions opts;
     ReplyParser parser;
 
     std::string out;
     std::size_t out_pos = 0;
-    std::uint64_t queued = 0;          // octets ever put in `out`
-    std::uint64_t written = 0;         // octets ever consumed
-    std::uint64_t terminator_end = 0;  // `queued` after the end of the data; 0 when none
+    std::uint64_t queued = 0;   // octets ever put in `out`
+    std::uint64_t written = 0;  // octets ever consumed
 
     std::deque<Pending> pending;
     std::string trace_partial;  // incoming bytes not yet traced as a whole line
 
+    // The connection: its stage, and facts learnt on the way (they change no transition).
+    Stage stage = Stage::connected;
     Capabilities caps;
-    bool extended = false;
-    bool secure = false;
-    bool want_tls = false;
-    bool greeted = false;
-    bool closed = false;
-    bool authenticated = false;
+    bool extended = false;                    // the last hello was EHLO/LHLO, not HELO
+    bool secure = false;                      // TLS established
+    bool authenticated = false;               // AUTH succeeded
     sasl::Mechanism* auth_mech = nullptr;     // during authenticate(); owned by the caller
     std::optional<std::string> auth_initial;  // initial response that did not fit the line
     std::optional<std::string> auth_cancel;   // why we answered "*"
@@ -68,22 +103,10 @@ struct Session::State {
 
     Op op = Op::none;
     Reply last;
-    SendResult result;
     std::optional<Error> op_error;
-    std::optional<Error> fatal;
+    std::optional<Error> fatal;  // set exactly when `stage` is failed
 
-    // The transaction of a send() or data() in progress.
-    std::vector<Recipient> rcpts;
-    std::size_t next_rcpt = 0;
-    std::size_t accepted = 0;
-    bool pipelined = false;
-    bool chunked = false;
-    bool binary_body = false;  // BODY=BINARYMIME: data goes unaltered
-    bool in_body = false;
-    detail::DataEncoder encoder;
-    std::string chunk;  // BDAT data not yet framed
-    std::uint64_t body_octets = 0;
-    std::optional<Error> txn_error;  // reported once RSET has cleaned up
+    Transaction txn;  // the current or last transaction
 
     explicit State(SessionOptions o)
         : opts(std::move(o))
@@ -121,7 +144,7 @@ struct Session::State {
         d.cause = cause;
         d.connection_usable = usable;
         if (op == Op::send || op == Op::data) {
-            d.report = result;
+            d.report = txn.result;
         }
         return {code, std::move(message), std::move(d)};
     }
@@ -132,14 +155,14 @@ struct Session::State {
     }
 
     void fail(Error e) {
-        if (fatal) {
+        if (stage == Stage::failed) {
             return;
         }
+        stage = Stage::failed;
         fatal = e;
         op_error = std::move(e);
         pending.clear();
-        in_body = false;
-        want_tls = false;
+        txn.body.reset();
         out.clear();
         out_pos = 0;
         op = Op::none;
@@ -160,7 +183,7 @@ struct Session::State {
             d.command = e->command();
             d.cause = e->cause();
             d.connection_usable = e->connection_usable();
-            d.report = result;
+            d.report = txn.result;
             Error updated(e->kind(), e->what(), std::move(d));
             e = std::move(updated);
         }
@@ -170,41 +193,46 @@ struct Session::State {
 
     // ---- transaction ----
 
+    // The one place a transaction starts afresh (send(), mail()).
+    void begin_transaction() { txn = Transaction{}; }
+
     void queue_next_rcpt() {
-        const Recipient& r = rcpts[next_rcpt];
-        queue(Cmd::rcpt, detail::rcpt_command(r.address, r.params, caps), next_rcpt);
-        ++next_rcpt;
+        const Recipient& r = txn.rcpts[txn.next_rcpt];
+        queue(Cmd::rcpt, detail::rcpt_command(r.address, r.params, caps), txn.next_rcpt);
+        ++txn.next_rcpt;
     }
 
     void start_body() {
-        in_body = true;
-        body_octets = 0;
-        chunk.clear();
-        encoder = detail::DataEncoder(!chunked      ? detail::DataEncoder::Mode::dot_stuffed
-                                      : binary_body ? detail::DataEncoder::Mode::binary
-                                                    : detail::DataEncoder::Mode::chunked);
+        using Mode = detail::DataEncoder::Mode;
+        txn.body.emplace(Transaction::Body{detail::DataEncoder(!txn.chunked      ? Mode::dot_stuffed
+                                                               : txn.binary_body ? Mode::binary
+                                                                                 : Mode::chunked),
+                                           {},
+                                           0});
     }
 
     // The transaction failed: keep the error, and reset the server's state once every
     // outstanding reply is in, so that the connection can carry the next message.
     void txn_fail(Error e) {
-        if (!txn_error) {
-            txn_error = std::move(e);
+        if (!txn.error) {
+            txn.error = std::move(e);
         }
     }
 
     void finish_txn_if_settled() {
-        if (!pending.empty() || !txn_error || op != Op::send) {
+        if (!pending.empty() || !txn.error || op != Op::send) {
             return;
         }
+        const SendResult& result = txn.result;
         if (result.mail_reply && result.mail_reply->positive() && !result.data_reply) {
             queue(Cmd::rset, "RSET");
             return;
         }
-        complete(std::exchange(txn_error, std::nullopt));
+        complete(std::exchange(txn.error, std::nullopt));
     }
 
     [[nodiscard]] Error all_refused() const {
+        const SendResult& result = txn.result;
         std::string message = "all " + std::to_string(result.recipients.size()) +
                               (result.recipients.size() == 1 ? " recipient" : " recipients") +
                               " refused";
@@ -252,7 +280,7 @@ struct Session::State {
         switch (p.cmd) {
             case Cmd::greeting:
                 if (r.code == 220) {
-                    greeted = true;
+                    stage = Stage::greeted;
                     complete();
                 } else if (r.positive()) {
                     protocol_error("greeting with code " + std::to_string(r.code) +
@@ -266,6 +294,7 @@ struct Session::State {
             case Cmd::ehlo:
                 if (r.positive()) {
                     caps = Capabilities::parse(r);
+                    stage = Stage::ready;
                     extended = true;
                     parser.set_enhanced_codes(caps.enhanced_status_codes());
                     complete();
@@ -278,6 +307,7 @@ struct Session::State {
             case Cmd::helo:
                 if (r.positive()) {
                     caps = Capabilities();
+                    stage = Stage::ready;
                     extended = false;
                     complete();
                 } else {
@@ -286,9 +316,8 @@ struct Session::State {
                 return;
             case Cmd::starttls:
                 if (r.code == 220) {
-                    want_tls = true;
+                    stage = Stage::tls_handshake;
                     parser.discard();  // nothing sent before the handshake may be acted on
-                    trace_partial.clear();
                 } else if (r.positive()) {
                     protocol_error("unexpected reply " + r.to_string() + " to STARTTLS", p.text);
                 } else {
@@ -308,7 +337,7 @@ struct Session::State {
                 if (r.positive()) {
                     return;  // carry on with the next chunk
                 }
-                in_body = false;
+                txn.body.reset();
                 txn_fail(refused(p, r));
                 finish_txn_if_settled();
                 return;
@@ -316,8 +345,8 @@ struct Session::State {
                 on_data_end(p, r);
                 return;
             case Cmd::rset:
-                if (op == Op::send && txn_error) {
-                    complete(std::exchange(txn_error, std::nullopt));
+                if (op == Op::send && txn.error) {
+                    complete(std::exchange(txn.error, std::nullopt));
                 } else {
                     complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
                 }
@@ -331,7 +360,7 @@ struct Session::State {
                                                : std::optional<Error>(refused(p, r)));
                 return;
             case Cmd::quit:
-                closed = true;
+                stage = Stage::closed;
                 complete();
                 return;
         }
@@ -395,7 +424,7 @@ struct Session::State {
     }
 
     void on_mail(const Pending& p, const Reply& r) {
-        result.mail_reply = r;
+        txn.result.mail_reply = r;
         if (op != Op::send) {
             complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
             return;
@@ -405,48 +434,48 @@ struct Session::State {
             finish_txn_if_settled();
             return;
         }
-        if (!pipelined) {
+        if (!txn.pipelined) {
             queue_next_rcpt();
         }
     }
 
     void on_rcpt(const Pending& p, const Reply& r) {
-        result.recipients.push_back({rcpts[p.index].address, r.positive(), r});
+        txn.result.recipients.push_back({txn.rcpts[p.index].address, r.positive(), r});
         if (r.positive()) {
-            ++accepted;
+            ++txn.accepted;
         }
         if (op != Op::send) {
             complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
             return;
         }
-        if (txn_error) {  // MAIL failed; these replies only drain the pipeline
+        if (txn.error) {  // MAIL failed; these replies only drain the pipeline
             finish_txn_if_settled();
             return;
         }
-        const bool last_rcpt = p.index + 1 == rcpts.size();
+        const bool last_rcpt = p.index + 1 == txn.rcpts.size();
         if (!last_rcpt) {
-            if (!pipelined) {
+            if (!txn.pipelined) {
                 queue_next_rcpt();
             }
             return;
         }
-        if (accepted == 0) {
+        if (txn.accepted == 0) {
             txn_fail(all_refused());
             finish_txn_if_settled();
             return;
         }
-        if (chunked) {
+        if (txn.chunked) {
             start_body();
-        } else if (!pipelined) {
+        } else if (!txn.pipelined) {
             queue(Cmd::data, "DATA");
         }
     }
 
     void on_data(const Pending& p, const Reply& r) {
         if (r.code == 354) {
-            if (op == Op::send && (txn_error || accepted == 0)) {
-                // RFC 2920 3.1: DATA was accepted although no recipient was; end it empty.
-                if (!txn_error) {
+            if (op == Op::send && (txn.error || txn.accepted == 0)) {
+                // RFC 2920 3.1: DATA was txn.accepted although no recipient was; end it empty.
+                if (!txn.error) {
                     txn_fail(all_refused());
                 }
                 queue_bytes(".\r\n");
@@ -464,29 +493,29 @@ struct Session::State {
             complete(refused(p, r));
             return;
         }
-        txn_fail(accepted == 0 && !txn_error ? all_refused() : refused(p, r));
+        txn_fail(txn.accepted == 0 && !txn.error ? all_refused() : refused(p, r));
         finish_txn_if_settled();
     }
 
     void on_data_end(const Pending& p, const Reply& r) {
-        if (op == Op::send && txn_error) {  // the empty message after a failed pipeline
-            result.data_reply = r;
+        if (op == Op::send && txn.error) {  // the empty message after a failed pipeline
+            txn.result.data_reply = r;
             finish_txn_if_settled();
             return;
         }
-        result.data_reply = r;
-        if (opts.protocol == Protocol::lmtp && !result.recipients.empty()) {
-            // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
-            auto& rr = result.recipients[p.index];
+        txn.result.data_reply = r;
+        if (opts.protocol == Protocol::lmtp && !txn.result.recipients.empty()) {
+            // RFC 2033 4.2: one reply per txn.accepted recipient, in RCPT order.
+            auto& rr = txn.result.recipients[p.index];
             rr.accepted = r.positive();
             rr.reply = r;
-            if (r.positive() && result.queue_id.empty()) {
-                result.queue_id = detail::queue_id(r.text());
+            if (r.positive() && txn.result.queue_id.empty()) {
+                txn.result.queue_id = detail::queue_id(r.text());
             }
             if (!pending.empty()) {
                 return;
             }
-            if (result.accepted().empty()) {
+            if (txn.result.accepted().empty()) {
                 complete(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
                                     "message refused for every recipient: " + r.to_string(), &r,
                                     p.text, true));
@@ -496,7 +525,7 @@ struct Session::State {
             return;
         }
         if (r.positive()) {
-            result.queue_id = detail::queue_id(r.text());
+            txn.result.queue_id = detail::queue_id(r.text());
             complete();
         } else {
             complete(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
@@ -507,6 +536,7 @@ struct Session::State {
     // ---- body ----
 
     void flush_chunk(bool last_chunk) {
+        std::string& chunk = txn.body->chunk;
         std::string line = "BDAT " + std::to_string(chunk.size()) + (last_chunk ? " LAST" : "");
         trace(Direction::client, line);
         queue_bytes(line);
@@ -522,10 +552,10 @@ struct Session::State {
     }
 
     void add_end_replies(const std::string& text) {
-        terminator_end = queued;
-        if (opts.protocol == Protocol::lmtp && accepted > 0) {
-            for (std::size_t i = 0; i < result.recipients.size(); ++i) {
-                if (result.recipients[i].accepted) {
+        txn.terminator_end = queued;
+        if (opts.protocol == Protocol::lmtp && txn.accepted > 0) {
+            for (std::size_t i = 0; i < txn.result.recipients.size(); ++i) {
+                if (txn.result.recipients[i].accepted) {
                     pending.push_back({Cmd::data_end, text, i});
                 }
             }
@@ -544,9 +574,11 @@ struct Session::State {
         }
     }
 
+    // Ready for the next operation: greeted (hello is not enforced, as before), nothing
+    // outstanding, not inside a message.
     [[nodiscard]] bool idle() const {
-        return !fatal && !closed && op == Op::none && pending.empty() && !in_body && !want_tls &&
-               greeted;
+        return (stage == Stage::greeted || stage == Stage::ready) && op == Op::none &&
+               pending.empty() && !txn.body;
     }
 
     void begin(Op o) {
@@ -564,27 +596,27 @@ Session::~Session() = default;
 
 Want Session::want() const {
     const State& s = *s_;
-    if (s.fatal) {
+    if (s.stage == Stage::failed) {
         return Want::closed;
     }
     if (s.out_pos < s.out.size()) {
         return Want::output;
     }
-    if (s.want_tls) {
+    if (s.stage == Stage::tls_handshake) {
         return Want::tls_handshake;
     }
     if (!s.pending.empty()) {
         return Want::input;
     }
-    if (s.in_body) {
+    if (s.txn.body) {
         return Want::body;
     }
-    return s.closed ? Want::closed : Want::idle;
+    return s.stage == Stage::closed ? Want::closed : Want::idle;
 }
 
 Phase Session::phase() const {
     const State& s = *s_;
-    if (s.in_body) {
+    if (s.txn.body) {
         return Phase::data_body;
     }
     if (s.pending.empty()) {
@@ -615,19 +647,16 @@ void Session::consume_output(std::size_t n) {
         s.out.clear();
         s.out_pos = 0;
     }
-    if (s.terminator_end != 0 && s.written >= s.terminator_end) {
-        s.result.message_sent = true;
+    if (s.txn.terminator_end != 0 && s.written >= s.txn.terminator_end) {
+        s.txn.result.message_sent = true;
     }
 }
 
 void Session::receive(std::string_view bytes) {
     State& s = *s_;
-    if (s.fatal || s.closed) {
-        return;
-    }
-    if (s.want_tls) {
-        return;  // bytes before the handshake are never acted on (response injection)
-    }
+    // The trace shows every byte received, acted on or not, so that it does not depend on how
+    // the reads fell (a reply injected after STARTTLS's 220 shows whether it came in the same
+    // read or the next).
     if (s.opts.trace) {
         s.trace_partial.append(bytes);
         std::size_t start = 0;
@@ -644,32 +673,38 @@ void Session::receive(std::string_view bytes) {
             s.trace_partial.clear();
         }
     }
+    if (s.stage == Stage::failed || s.stage == Stage::closed) {
+        return;
+    }
+    if (s.stage == Stage::tls_handshake) {
+        return;  // bytes before the handshake are never acted on (response injection)
+    }
     s.parser.feed(bytes);
     bool completed_here = false;
     std::optional<Error> outcome;  // of an operation that completed during this call
-    while (!s.fatal && !s.want_tls) {
+    while (s.stage != Stage::failed && s.stage != Stage::tls_handshake) {
         std::optional<Reply> r = s.parser.next();
         if (!r) {
             break;
         }
         const bool busy = s.op != Op::none;
         s.on_reply(*r);
-        if (busy && s.op == Op::none && !s.fatal) {
+        if (busy && s.op == Op::none && s.stage != Stage::failed) {
             completed_here = true;
             outcome = s.op_error;
         }
     }
-    if (s.want_tls) {
+    if (s.stage == Stage::tls_handshake) {
         return;
     }
-    if (s.fatal) {
+    if (s.stage == Stage::failed) {
         // already failed in on_reply (e.g. a surplus reply)
     } else if (s.parser.failed()) {
         s.protocol_error(s.parser.error_message());
-    } else if (s.pending.empty() && s.parser.buffered() > 0 && !s.closed) {
+    } else if (s.pending.empty() && s.parser.buffered() > 0 && s.stage != Stage::closed) {
         s.protocol_error("unexpected data from the server when no command was outstanding");
     }
-    if (s.fatal && completed_here) {
+    if (s.stage == Stage::failed && completed_here) {
         // The operation was complete before the junk arrived: its outcome stands (a message
         // the server accepted must not look failed and be sent twice), and the session is
         // failed for whatever comes next.
@@ -679,16 +714,19 @@ void Session::receive(std::string_view bytes) {
 
 void Session::receive_eof() {
     State& s = *s_;
-    if (s.fatal) {
+    if (s.stage == Stage::failed) {
         return;
     }
     if (s.pending.empty() || s.pending.front().cmd == Cmd::quit) {
-        // A server may close right after QUIT without its 221.
-        s.closed = true;
+        // A server may close right after QUIT without its 221, even before all of it was
+        // written: what was not written never will be.
+        s.stage = Stage::closed;
         s.pending.clear();
+        s.out.clear();
+        s.out_pos = 0;
         if (s.op == Op::quit) {
             s.complete();
-        } else if (s.op != Op::none || s.in_body) {
+        } else if (s.op != Op::none || s.txn.body) {
             s.fail(s.make_error(errc::connection_lost, "connection closed by the server", nullptr,
                                 {}, false));
         }
@@ -699,13 +737,13 @@ void Session::receive_eof() {
 
 void Session::abort(errc reason, std::string_view message, std::error_code cause) {
     State& s = *s_;
-    if (s.fatal) {
+    if (s.stage == Stage::failed) {
         return;
     }
     const std::string command = s.pending.empty() ? std::string() : s.pending.front().text;
     const bool after_end = !s.pending.empty() && s.pending.front().cmd == Cmd::data_end &&
-                           s.written >= s.terminator_end && s.terminator_end != 0 &&
-                           s.op == Op::send && !s.txn_error;
+                           s.written >= s.txn.terminator_end && s.txn.terminator_end != 0 &&
+                           (s.op == Op::send || s.op == Op::data) && !s.txn.error;
     if (after_end) {
         s.fail(s.make_error(errc::outcome_unknown,
                             std::string(message) +
@@ -719,7 +757,7 @@ void Session::abort(errc reason, std::string_view message, std::error_code cause
         text += " while waiting for the server's greeting";
     } else if (!command.empty()) {
         text += " while waiting for the reply to " + command;
-    } else if (s.in_body) {
+    } else if (s.txn.body) {
         text += " while sending the message data";
     }
     s.fail(s.make_error(reason, text, nullptr, command, false, cause));
@@ -727,8 +765,9 @@ void Session::abort(errc reason, std::string_view message, std::error_code cause
 
 void Session::tls_established() {
     State& s = *s_;
-    s.check_op(s.want_tls, "tls_established");
-    s.want_tls = false;
+    s.check_op(s.stage == Stage::tls_handshake, "tls_established");
+    s.stage = Stage::greeted;  // RFC 3207 4.2: forget what was learnt, hello again
+    s.trace_partial.clear();   // a plaintext line is never continued by TLS bytes
     s.secure = true;
     s.caps = Capabilities();
     s.extended = false;
@@ -739,7 +778,8 @@ void Session::tls_established() {
 
 void Session::expect_greeting() {
     State& s = *s_;
-    s.check_op(!s.greeted && s.pending.empty() && s.op == Op::none && !s.closed, "expect_greeting");
+    s.check_op(s.stage == Stage::connected && s.pending.empty() && s.op == Op::none,
+               "expect_greeting");
     s.begin(Op::greeting);
     s.pending.push_back({Cmd::greeting, "greeting"});
 }
@@ -771,9 +811,7 @@ void Session::mail(std::string_view from, const MailParams& params) {
     std::string line =
         detail::mail_command(from, params, s.caps, detail::has_non_ascii(from), false);
     s.begin(Op::single);
-    s.result = SendResult{};  // a new transaction: rcpt() and data() add to it
-    s.rcpts.clear();
-    s.accepted = 0;
+    s.begin_transaction();  // rcpt() and data() add to it
     s.queue(Cmd::mail, std::move(line));
 }
 
@@ -782,17 +820,18 @@ void Session::rcpt(std::string_view to, const RcptParams& params) {
     s.check_op(s.idle(), "rcpt");
     std::string line = detail::rcpt_command(to, params, s.caps);
     s.begin(Op::single);
-    s.rcpts.emplace_back(std::string(to), params);
-    s.queue(Cmd::rcpt, std::move(line), s.rcpts.size() - 1);
+    s.txn.rcpts.emplace_back(std::string(to), params);
+    s.queue(Cmd::rcpt, std::move(line), s.txn.rcpts.size() - 1);
 }
 
 void Session::data() {
     State& s = *s_;
     s.check_op(s.idle(), "data");
     s.begin(Op::data);
-    s.chunked = false;
-    s.binary_body = false;
-    s.terminator_end = 0;
+    // The transaction mail() started goes on; DATA (not BDAT) carries its message.
+    s.txn.chunked = false;
+    s.txn.binary_body = false;
+    s.txn.terminator_end = 0;
     s.queue(Cmd::data, "DATA");
 }
 
@@ -817,22 +856,19 @@ void Session::send(const Envelope& envelope) {
         rcpt_lines.push_back(detail::rcpt_command(r.address, r.params, s.caps));
     }
     s.begin(Op::send);
-    s.result = SendResult{};
-    s.rcpts = envelope.to;
-    s.next_rcpt = 0;
-    s.accepted = 0;
-    s.txn_error.reset();
-    s.terminator_end = 0;
-    s.chunked = chunked;
-    s.binary_body = envelope.params.body == BodyType::binary_mime;
-    s.pipelined = s.opts.use_pipelining && s.caps.pipelining();
+    s.begin_transaction();
+    Transaction& t = s.txn;
+    t.rcpts = envelope.to;
+    t.chunked = chunked;
+    t.binary_body = envelope.params.body == BodyType::binary_mime;
+    t.pipelined = s.opts.use_pipelining && s.caps.pipelining();
     s.queue(Cmd::mail, std::move(mail_line));
-    if (s.pipelined) {
+    if (t.pipelined) {
         // RFC 2920 3.1: MAIL, every RCPT and DATA in one group; BDAT waits for the replies.
         for (std::size_t i = 0; i < rcpt_lines.size(); ++i) {
             s.queue(Cmd::rcpt, std::move(rcpt_lines[i]), i);
         }
-        s.next_rcpt = rcpt_lines.size();
+        t.next_rcpt = rcpt_lines.size();
         if (!chunked) {
             s.queue(Cmd::data, "DATA");
         }
@@ -841,34 +877,36 @@ void Session::send(const Envelope& envelope) {
 
 void Session::write_body(std::string_view bytes) {
     State& s = *s_;
-    s.check_op(s.in_body && (s.pending.empty() || !s.chunked), "write_body");
-    s.body_octets += bytes.size();
-    if (!s.chunked) {
+    s.check_op(s.txn.body && (s.pending.empty() || !s.txn.chunked), "write_body");
+    Transaction::Body& body = *s.txn.body;
+    body.octets += bytes.size();
+    if (!s.txn.chunked) {
         const std::size_t before = s.out.size();
-        s.encoder.encode(bytes, s.out);
+        body.encoder.encode(bytes, s.out);
         s.queued += s.out.size() - before;
         return;
     }
-    s.encoder.encode(bytes, s.chunk);
-    if (s.chunk.size() >= s.opts.chunk_size) {
+    body.encoder.encode(bytes, body.chunk);
+    if (body.chunk.size() >= s.opts.chunk_size) {
         s.flush_chunk(false);
     }
 }
 
 void Session::end_body() {
     State& s = *s_;
-    s.check_op(s.in_body && (s.pending.empty() || !s.chunked), "end_body");
-    s.in_body = false;
-    s.trace(Direction::client, "[" + std::to_string(s.body_octets) + " octets of message data]");
-    if (s.chunked) {
-        s.encoder.finish(s.chunk);
+    s.check_op(s.txn.body && (s.pending.empty() || !s.txn.chunked), "end_body");
+    Transaction::Body& body = *s.txn.body;
+    s.trace(Direction::client, "[" + std::to_string(body.octets) + " octets of message data]");
+    if (s.txn.chunked) {
+        body.encoder.finish(body.chunk);
         s.flush_chunk(true);
-        return;
+    } else {
+        const std::size_t before = s.out.size();
+        body.encoder.finish(s.out);
+        s.queued += s.out.size() - before;
+        s.add_end_replies("end of data");
     }
-    const std::size_t before = s.out.size();
-    s.encoder.finish(s.out);
-    s.queued += s.out.size() - before;
-    s.add_end_replies("end of data");
+    s.txn.body.reset();
 }
 
 void Session::authenticate(sasl::Mechanism& mechanism) {
@@ -989,11 +1027,15 @@ const Reply& Session::reply() const {
 }
 
 const SendResult& Session::result() const {
-    return s_->result;
+    return s_->txn.result;
 }
 
 const Capabilities& Session::capabilities() const {
     return s_->caps;
+}
+
+Stage Session::stage() const {
+    return s_->stage;
 }
 
 bool Session::extended() const {
@@ -1001,7 +1043,7 @@ bool Session::extended() const {
 }
 
 bool Session::failed() const {
-    return s_->fatal.has_value();
+    return s_->stage == Stage::failed;
 }
 
 const Error* Session::error() const {

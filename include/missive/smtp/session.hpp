@@ -51,6 +51,29 @@ enum class Phase {
     idle,       ///< nothing outstanding
 };
 
+/**
+ * Where the connection stands, whatever operation is in progress. The moves are these, and
+ * `closed` and `failed` are final:
+ *
+ *     connected --220--> greeted --EHLO/LHLO or HELO accepted--> ready
+ *     greeted, ready --STARTTLS accepted (220)--> tls_handshake --tls_established()--> greeted
+ *     any --QUIT answered, or the server closed while nothing was outstanding--> closed
+ *     any --a refused greeting, 421, a protocol error, a lost connection, abort()--> failed
+ *
+ * Operations other than `expect_greeting` may start in `greeted` or `ready` (hello is not
+ * enforced). Facts learnt on the way that allow no new operation are separate getters:
+ * `extended()`, `secure()`, `authenticated()`. A transaction in progress is not a stage: it is
+ * the operation (`want()`, `phase()`).
+ */
+enum class Stage {
+    connected,      ///< made, or waiting for the greeting (`expect_greeting`)
+    greeted,        ///< the 220 greeting arrived (or TLS was just established): hello next
+    ready,          ///< hello accepted; transactions and other commands may go
+    tls_handshake,  ///< STARTTLS accepted; the owner runs the handshake (`Want::tls_handshake`)
+    closed,         ///< QUIT answered, or the server closed the connection between operations
+    failed,         ///< the session failed (h11's ERROR): `error()` says why; `want()` is closed
+};
+
 struct SessionOptions {
     Protocol protocol = Protocol::smtp;
     Limits limits{};
@@ -106,6 +129,9 @@ public:
 
     /** @return the phase, for choosing a deadline. */
     [[nodiscard]] Phase phase() const;
+
+    /** @return the stage of the connection (see `Stage`). */
+    [[nodiscard]] Stage stage() const;
 
     /** @return bytes to write to the server (a whole pipelined group at once). */
     [[nodiscard]] std::string_view output() const;

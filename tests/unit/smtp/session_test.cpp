@@ -23,6 +23,7 @@ using missive::smtp::Protocol;
 using missive::smtp::RcptParams;
 using missive::smtp::Session;
 using missive::smtp::SessionOptions;
+using missive::smtp::Stage;
 using missive::smtp::Want;
 using missive::test::ready_session;
 using missive::test::take_output;
@@ -696,6 +697,47 @@ TEST(Session, LostBeforeTheDotWasWrittenIsConnectionLost) {
     EXPECT_FALSE(e->report()->message_sent);
 }
 
+// Found by the drop replay (session_replay_test.cpp): mail()/rcpt()/data() lost after the end of
+// the data was connection_lost, though the server may have taken the message.
+TEST(Session, StepByStepDataLostAfterTheFinalDotIsOutcomeUnknown) {
+    auto s = ready_session(pipelining);
+    s.mail("alice@example.org");
+    (void)take_output(s);
+    s.receive("250 Ok\r\n");
+    s.rcpt("bob@example.org");
+    (void)take_output(s);
+    s.receive("250 Ok\r\n");
+    ASSERT_FALSE(s.take_error());
+    s.data();
+    (void)take_output(s);
+    s.receive("354 go\r\n");
+    s.write_body("hi\r\n");
+    s.end_body();
+    (void)take_output(s);
+    s.receive_eof();
+    auto e = s.take_error();
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind(), errc::outcome_unknown);
+    EXPECT_EQ(e->command(), "end of data");
+    EXPECT_TRUE(e->report()->message_sent);
+}
+
+// The message_sent of a transaction is its own: a mail() after a send starts at false.
+TEST(Session, NewTransactionStartsUnsent) {
+    auto s = ready_session(pipelining);
+    s.send(envelope({"bob@example.org"}));
+    (void)take_output(s);
+    s.receive("250 Ok\r\n250 Ok\r\n354 go\r\n");
+    s.end_body();
+    (void)take_output(s);
+    s.receive("250 Ok\r\n");
+    ASSERT_TRUE(s.result().message_sent);
+    s.mail("alice@example.org");
+    (void)take_output(s);
+    EXPECT_FALSE(s.result().message_sent);
+    EXPECT_FALSE(s.result().mail_reply);
+}
+
 TEST(Session, MissingPipelinedRepliesKeepReport) {
     auto s = ready_session(pipelining);
     s.send(envelope({"bob@example.org", "carol@example.org"}));
@@ -1011,6 +1053,89 @@ TEST(Session, QuitCloses) {
     t.receive_eof();  // closed without a 221: fine
     EXPECT_EQ(t.want(), Want::closed);
     EXPECT_FALSE(t.take_error());
+}
+
+// Found by the drop replay: a server closing while QUIT was half written left want() at output.
+TEST(Session, QuitHalfWrittenThenClosed) {
+    auto s = ready_session(pipelining);
+    s.quit();
+    s.consume_output(2);
+    s.receive_eof();
+    EXPECT_EQ(s.want(), Want::closed);
+    EXPECT_EQ(s.output(), "");
+    EXPECT_EQ(s.stage(), Stage::closed);
+    EXPECT_FALSE(s.take_error());
+}
+
+TEST(Session, StagesOfAConnection) {
+    Session s;
+    EXPECT_EQ(s.stage(), Stage::connected);
+    s.expect_greeting();
+    EXPECT_EQ(s.stage(), Stage::connected);
+    s.receive("220 mx\r\n");
+    EXPECT_EQ(s.stage(), Stage::greeted);
+    s.hello("me.example");
+    (void)take_output(s);
+    EXPECT_EQ(s.stage(), Stage::greeted);
+    s.receive("250-mx\r\n250 STARTTLS\r\n");
+    EXPECT_EQ(s.stage(), Stage::ready);
+    s.starttls();
+    (void)take_output(s);
+    s.receive("220 go ahead\r\n");
+    EXPECT_EQ(s.stage(), Stage::tls_handshake);
+    s.tls_established();
+    EXPECT_EQ(s.stage(), Stage::greeted);
+    s.hello("me.example");
+    (void)take_output(s);
+    s.receive("250 mx\r\n");
+    EXPECT_EQ(s.stage(), Stage::ready);
+    s.quit();
+    (void)take_output(s);
+    EXPECT_EQ(s.stage(), Stage::ready);
+    s.receive("221 bye\r\n");
+    EXPECT_EQ(s.stage(), Stage::closed);
+
+    auto t = ready_session(pipelining);
+    t.receive_eof();  // closed between operations: no failure
+    EXPECT_EQ(t.stage(), Stage::closed);
+    EXPECT_FALSE(t.failed());
+    auto u = ready_session(pipelining);
+    u.noop();
+    (void)take_output(u);
+    u.receive_eof();
+    EXPECT_EQ(u.stage(), Stage::failed);
+    EXPECT_TRUE(u.failed());
+}
+
+// Found by the split replay: bytes injected after STARTTLS's 220 were traced when they came in
+// the same read as the 220 and not when they came in the next. The trace now shows every byte
+// received, however the reads fell.
+TEST(Session, TraceDoesNotDependOnReads) {
+    const std::string server = "220 2.0.0 Ready\r\n250-evil\r\n250 AUTH PLAIN\r\n";
+    std::vector<std::string> whole;
+    for (std::size_t i = 0; i <= server.size(); ++i) {
+        std::vector<std::string> lines;
+        SessionOptions o;
+        o.trace = [&](Direction d, std::string_view l) {
+            if (d == Direction::server) {
+                lines.emplace_back(l);
+            }
+        };
+        auto s = ready_session("STARTTLS", o);
+        lines.clear();
+        s.starttls();
+        (void)take_output(s);
+        s.receive(server.substr(0, i));
+        s.receive(server.substr(i));
+        s.tls_established();
+        s.receive("250 over TLS\r\n");  // as if: not a reply to anything
+        if (i == 0) {
+            whole = lines;
+            EXPECT_EQ(whole, (std::vector<std::string>{"220 2.0.0 Ready", "250-evil",
+                                                       "250 AUTH PLAIN", "250 over TLS"}));
+        }
+        EXPECT_EQ(lines, whole) << i;
+    }
 }
 
 TEST(Session, TraceShowsBothDirectionsAndRedacts) {
