@@ -47,7 +47,8 @@ endif()
 add_executable(missive_integration_tests ${MISSIVE_INTEGRATION_TESTS})
 target_compile_definitions(missive_integration_tests PRIVATE
   MISSIVE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-target_link_libraries(missive_integration_tests PRIVATE missive missive_warnings
+target_include_directories(missive_integration_tests PRIVATE tests)
+target_link_libraries(missive_integration_tests PRIVATE missive missive_asio missive_warnings
   GTest::gmock_main)
 add_test(NAME integration_servers_start COMMAND ${MISSIVE_IT_SCRIPTS}/setup.sh ${MISSIVE_IT_DIR})
 add_test(NAME integration_servers_stop

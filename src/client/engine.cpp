@@ -214,6 +214,18 @@ void Engine::open(Options effective, TlsMode mode, std::string_view host, std::u
     if (opts_.proxy) {
         target_ += " via " + opts_.proxy->redacted();
     }
+    if (!path_.empty()) {
+        // A Unix-domain socket never leaves the machine: opportunistic STARTTLS over it would
+        // protect nothing, and there is no host name for a certificate to carry. TLS asked for
+        // explicitly needs the name the certificate must carry.
+        if (tls_mode_ == TlsMode::opportunistic) {
+            tls_mode_ = TlsMode::none_insecure;
+        } else if (tls_mode_ != TlsMode::none_insecure && opts_.tls_options.peer_name.empty()) {
+            throw Error(errc::config, "TLS over the Unix socket " + path_ +
+                                          " needs the name the server's certificate carries "
+                                          "(TlsOptions::peer_name, or peer=NAME in the URL)");
+        }
+    }
     peer_ = target_;
     notify({EventKind::connecting, path_.empty() ? host_ + ":" + std::to_string(port) : target_, 0,
             nullptr});

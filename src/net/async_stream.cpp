@@ -181,7 +181,6 @@ struct AsyncStream::Impl {
         // A named initiation, not a temporary in the co_await expression: GCC 12 destroys
         // such temporaries twice (PR 100611).
         auto initiation = [this, name = &host, port](auto handler) {
-            const std::string& host = *name;
             using State = Lookup<decltype(handler)>;
             auto slot = asio::get_associated_cancellation_slot(handler);
             auto state = std::make_shared<State>();
@@ -194,7 +193,7 @@ struct AsyncStream::Impl {
                 slot.assign([abort](asio::cancellation_type) { abort(); });
             }
             try {
-                std::thread([state, host, port] {
+                std::thread([state, host = *name, port] {
                     asio::io_context io;
                     asio::ip::tcp::resolver resolver(io);
                     std::error_code ec;
@@ -414,6 +413,11 @@ asio::awaitable<void> AsyncStream::start_tls(std::shared_ptr<TlsContext> context
     }
     if (!context) {
         throw Error(errc::invalid_input, "start_tls needs a TLS context");
+    }
+    if (name.empty() && context->verifies()) {
+        // Without a name any certificate of a trusted CA would pass.
+        throw Error(errc::config, "TLS with " + m.peer +
+                                      " needs the name its certificate must carry (a peer name)");
     }
     m.tls_context = context;
     auto& tls = m.tls_stream.emplace(m.socket, context->impl().context);

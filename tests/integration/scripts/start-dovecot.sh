@@ -4,7 +4,7 @@
 # submission service relaying to 127.0.0.1:RELAY_PORT (an smtp-sink), on free loopback ports:
 #   dovecot_submission   STARTTLS (587 style)
 #   dovecot_submissions  implicit TLS (465 style)
-#   dovecot_lmtp         LMTP
+#   dovecot_lmtp         LMTP (and on the Unix socket DIR/dovecot/run/lmtp-missive)
 # AUTH offers PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256 for two users:
 #   alice / Secret123   and   bob@example.com / Secret-456
 # Listens on 127.0.0.1 and 127.0.0.2: a client at 127.0.0.1 talking to 127.0.0.2 is not
@@ -67,6 +67,10 @@ service anvil {
 service lmtp {
   inet_listener lmtp {
     port = $lmtp
+  }
+  # LMTP on a Unix-domain socket too, as Dovecot's default set-up has it: DIR/dovecot/run/lmtp-missive
+  unix_listener lmtp-missive {
+    mode = 0666
   }
 }
 CONF
