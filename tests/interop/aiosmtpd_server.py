@@ -35,7 +35,9 @@ class Handler:
         base = f"{DIR}/mail/{time.time_ns()}-{Handler.n}"
         meta = dict(mail_from=env.mail_from, rcpt_tos=env.rcpt_tos, mail_options=env.mail_options,
                     rcpt_options=env.rcpt_options, smtp_utf8=env.smtp_utf8, helo=session.host_name,
-                    tls=session.ssl is not None,
+                    # session.ssl is set by STARTTLS only; implicit TLS shows on the transport
+                    tls=session.ssl is not None or
+                    server.transport.get_extra_info("ssl_object") is not None,
                     auth=bool(session.authenticated) and session.auth_data.login.decode())
         with open(base + ".tmp", "wb") as f:
             f.write(env.original_content)
