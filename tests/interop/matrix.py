@@ -320,7 +320,7 @@ SERVERS = [
            na={"AUTH": "LMTP has no AUTH", "DSN": "not offered"}),
     Server("exim", "Exim 4.96", "exim", "exim_implicit",
            Store(f"{DIR}/exim/Maildir/new/*", exact=False, per_recipient=True),
-           mechs=("PLAIN", "LOGIN", "CRAM-MD5")),
+           mechs=("PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256")),
     Server("opensmtpd", "OpenSMTPD 6.8", "opensmtpd", "opensmtpd_implicit",
            Store(f"{DIR}/opensmtpd/Maildir/new/*", exact=False, per_recipient=True),
            mechs=("PLAIN", "LOGIN")),
@@ -329,7 +329,7 @@ SERVERS = [
            mechs=("PLAIN", "LOGIN")),
     Server("smtp_server", "smtp-server 3.21 (Node)", "smtp_server", "smtp_server_implicit",
            Store(f"{DIR}/smtp_server/mail/*.eml", exact=True, per_recipient=False, meta=True),
-           mechs=("PLAIN", "LOGIN")),
+           mechs=("PLAIN", "LOGIN", "CRAM-MD5")),
 ]
 
 

@@ -1,7 +1,7 @@
 "use strict";
 // smtp_server.js DIR PORT IMPLICIT_PORT: Nodemailer's smtp-server (npm, pinned by
 // package-lock.json beside this file) on 127.0.0.1:PORT (STARTTLS, then AUTH PLAIN/LOGIN for
-// alice / Secret123) and IMPLICIT_PORT (TLS from the first byte), with DSN, SMTPUTF8 and
+// CRAM-MD5 for alice / Secret123) and IMPLICIT_PORT (TLS from the first byte), with DSN, SMTPUTF8 and
 // enhanced status codes. Each message is stored before the 250 goes out as
 // DIR/mail/<ms>-<n>.eml (the bytes as received: CRLF, dot-unstuffed, nothing added) and .json
 // (session.envelope with its DSN and SMTPUTF8 parameters, the login, TLS). rej@example.com is
@@ -16,7 +16,7 @@ const options = (secure) => ({
   name: "smtp-server.test",
   key: fs.readFileSync(`${DIR}/server.key`),
   cert: fs.readFileSync(`${DIR}/server.crt`),
-  authMethods: ["PLAIN", "LOGIN"],
+  authMethods: ["PLAIN", "LOGIN", "CRAM-MD5"],
   authOptional: true,
   size: 30 * 1024 * 1024,
   rejectOversized: true,
@@ -26,12 +26,13 @@ const options = (secure) => ({
   closeTimeout: 1000,
   logger: false,
   onAuth(auth, session, cb) {
-    if (auth.username === "alice" && auth.password === "Secret123") return cb(null, { user: auth.username });
+    const ok = auth.method === "CRAM-MD5" ? auth.validatePassword("Secret123") : auth.password === "Secret123";
+    if (auth.username === "alice" && ok) return cb(null, { user: auth.username });
     cb(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
   },
   onRcptTo(address, session, cb) {
     if (address.address.toLowerCase() === "rej@example.com") {
-      return cb(Object.assign(new Error("5.1.1 no such user"), { responseCode: 550 }));
+      return cb(Object.assign(new Error("no such user"), { responseCode: 550 }));
     }
     cb();
   },

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# start-exim.sh DIR PKG: starts Exim 4 from Debian's unpacked exim4-daemon-heavy (PKG, from
+# start-exim.sh DIR PKG [DOVECOT_AUTH_SOCKET]: starts Exim 4 from Debian's unpacked exim4-daemon-heavy (PKG, from
 # fetch-deb.sh; never installed) as a foreground daemon with a private configuration, spool,
 # log and Maildir under DIR/exim, on free loopback ports written to DIR/<name>.port:
-#   exim            STARTTLS, AUTH PLAIN LOGIN CRAM-MD5 (alice / Secret123), DSN, SMTPUTF8
+#   exim            STARTTLS, AUTH PLAIN LOGIN CRAM-MD5 (alice / Secret123), DSN, SMTPUTF8;
+#                   with DOVECOT_AUTH_SOCKET also SCRAM-SHA-1 and SCRAM-SHA-256 through
+#                   Dovecot's auth service (Exim's dovecot authenticator)
 #   exim_implicit   TLS from the first byte (tls_on_connect_ports)
 # Every recipient is delivered to the Maildir DIR/exim/Maildir but rej@example.com, refused at
 # RCPT with 550. The certificate is DIR/server.crt from start-postfix.sh (run that first).
 set -euo pipefail
-dir=$1 pkg=$2
+dir=$1 pkg=$2 dovecot_auth=${3:-}
 . "$(dirname "$0")/../integration/scripts/lib.sh"
 e=$dir/exim
 exim=$pkg/usr/sbin/exim4
@@ -78,6 +80,17 @@ cram:
   server_secret = \${if eq{\$auth1}{alice}{Secret123}fail}
   server_set_id = \$auth1
 CONF
+if [ -n "$dovecot_auth" ]; then
+    for mech in SCRAM-SHA-1 SCRAM-SHA-256; do
+        cat >>"$e/exim.conf" <<CONF
+$(echo "$mech" | tr 'A-Z-' 'a-z_'):
+  driver = dovecot
+  public_name = $mech
+  server_socket = $dovecot_auth
+  server_set_id = \$auth1
+CONF
+    done
+fi
 chmod 644 "$e/exim.conf"
 "$exim" -C "$e/exim.conf" -bV >"$e/bV.log" 2>&1 || { cat "$e/bV.log" >&2; exit 1; }
 # -bdf: daemon in the foreground, so $! is the daemon itself.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # start-smtp-server.sh DIR CACHE: starts Nodemailer's smtp-server (smtp_server.js beside this
 # script) with the machine's node on free loopback ports, written to DIR/<name>.port:
-#   smtp_server            STARTTLS, then AUTH PLAIN LOGIN (alice / Secret123), DSN, SMTPUTF8
+#   smtp_server            STARTTLS, then AUTH PLAIN LOGIN CRAM-MD5 (alice / Secret123),
+#                          DSN, SMTPUTF8
 #   smtp_server_implicit   TLS from the first byte
 # The npm packages are those of package-lock.json beside this script, installed once with
 # `npm ci` into CACHE/node (again when the lock file changes). Mail lands in DIR/smtp_server/mail/.
