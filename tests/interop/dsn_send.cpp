@@ -20,9 +20,9 @@ int main(int argc, char** argv) {
     message << in.rdbuf();
     using missive::smtp::Notify;
     missive::smtp::Envelope envelope{.from = argv[2], .to = {}, .params = {}};
-    envelope.to.emplace_back(argv[3], missive::smtp::RcptParams{
-                                          .notify = Notify::success | Notify::failure,
-                                          .orcpt = argv[3]});
+    envelope.to.emplace_back(
+        argv[3],
+        missive::smtp::RcptParams{.notify = Notify::success | Notify::failure, .orcpt = argv[3]});
     envelope.params.ret = missive::smtp::DsnReturn::headers;
     envelope.params.envid = argv[4];
     missive::client::Options options;
