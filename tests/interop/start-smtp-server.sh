@@ -4,6 +4,7 @@
 #   smtp_server            STARTTLS, then AUTH PLAIN LOGIN CRAM-MD5 (alice / Secret123),
 #                          DSN, SMTPUTF8
 #   smtp_server_implicit   TLS from the first byte
+#   smtp_server_lmtp       LMTP (STARTTLS, no AUTH), a reply per recipient after the data
 # The npm packages are those of package-lock.json beside this script, installed once with
 # `npm ci` into CACHE/node (again when the lock file changes). Mail lands in DIR/smtp_server/mail/.
 # The certificate is DIR/server.crt (start-postfix.sh).
@@ -23,9 +24,12 @@ mkdir -p "$s"
 cp "$dir/server.crt" "$dir/server.key" "$s/"
 port=$(free_port "$dir")
 implicit=$(free_port "$dir")
-node "$nd/smtp_server.js" "$s" "$port" "$implicit" >"$s/stdout.log" 2>&1 &
+lmtp=$(free_port "$dir")
+node "$nd/smtp_server.js" "$s" "$port" "$implicit" "$lmtp" >"$s/stdout.log" 2>&1 &
 echo $! >"$dir/smtp_server.pid"
 echo "$port" >"$dir/smtp_server.port"
 echo "$implicit" >"$dir/smtp_server_implicit.port"
+echo "$lmtp" >"$dir/smtp_server_lmtp.port"
 wait_for_banner "$port" "$(cat "$dir/smtp_server.pid")" || { cat "$s/stdout.log" >&2; exit 1; }
 sole_listener "$implicit"
+wait_for_banner "$lmtp" "$(cat "$dir/smtp_server.pid")"
