@@ -137,12 +137,16 @@ def message(case, subject, body, to="bob@example.com", frm=f"Ada <{SENDER}>", ex
     return path, data, marker.encode()
 
 
+_blobs = {}
+
+
 def big_message(case, mib=15):
-    """About 20 MB: a text part and MIB MiB of random bytes, base64 (76-column lines)."""
+    """About 20 MB (MIB=15): a text part and MIB MiB of random bytes, base64 (76-column lines)."""
     marker = f"interop-{case}-{RUN_ID}@missive.test"
-    rnd = random.Random(20261128)
-    blob = rnd.randbytes(mib * 1024 * 1024)
-    b64 = base64.encodebytes(blob).replace(b"\n", b"\r\n")
+    if mib not in _blobs:
+        blob = random.Random(20261128).randbytes(mib * 1024 * 1024)
+        _blobs[mib] = base64.encodebytes(blob).replace(b"\n", b"\r\n")
+    b64 = _blobs[mib]
     head = crlf(f"From: Ada <{SENDER}>\nTo: bob@example.com\nSubject: 20 MB\n"
                 f"Date: Sat, 28 Nov 2026 12:00:00 +0000\nMessage-ID: <{marker}>\n"
                 "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b0undary\"\n\n"
@@ -317,7 +321,8 @@ SERVERS = [
                                        "ask a client to send"}),
     Server("lmtp", "Dovecot 2.3 LMTP", "dovecot_lmtp", None,
            Store(f"{DIR}/dovecot/home/*/Maildir/new/*", exact=False, per_recipient=True), lmtp=True,
-           na={"AUTH": "LMTP has no AUTH", "DSN": "not offered"}),
+           na={"AUTH": "LMTP has no AUTH", "DSN": "not offered",
+               "too large": "no size limit: Dovecot's LMTP has none (no SIZE in LHLO)"}),
     Server("exim", "Exim 4.96", "exim", "exim_implicit",
            Store(f"{DIR}/exim/Maildir/new/*", exact=False, per_recipient=True),
            mechs=("PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256")),
@@ -521,6 +526,42 @@ def case_big(s):
     return f"pass ({len(sent) / 1e6:.1f} MB, {secs:.1f} s)"
 
 
+def case_too_large(s):
+    """A message over the server's limit (every server here is set to 30 MiB, Postfix to 40):
+    refused with exit 69; before any data is sent when the server's SIZE says its limit."""
+    if "too large" in s.na:
+        raise NA(s.na["too large"])
+    key = f"{s.key}-toolarge"
+    path, sent, marker = big_message(key, mib=32)  # 44.8 MB
+    rcpt = ["bob@example.com"]
+    run = missive(key, s.url(scheme(s)), path, to=rcpt, password=s.auth())
+    j = run.json or {}
+    if run.rc != 69 or j.get("status") != "failed":
+        raise Fail(f"exit {run.rc}, JSON status {j.get('status')!r}: expected 69, 'failed'")
+    sizes = [l for l in run.err.splitlines() if re.match(r"S: 250[- ]SIZE \d+", l)]
+    lines = run.client_lines()
+    error = j.get("error") or {}
+    if sizes:
+        # The limit is known: refused before MAIL, nothing uploaded (errc::message_too_large).
+        if any(l.upper().startswith(("MAIL", "DATA", "BDAT")) for l in lines):
+            raise Fail("the server's SIZE says its limit, yet missive began the transaction")
+        if error.get("kind") != "message_too_large":
+            raise Fail(f"error {error}, expected message_too_large")
+        how = "refused before MAIL"
+    else:
+        # No limit known (Dovecot's SIZE has no value before AUTH): SIZE= on MAIL tells the
+        # server, which must refuse, at MAIL or after the data, with 552.
+        wire(run, rf"^MAIL FROM:.* SIZE={len(sent)}\b", f"SIZE={len(sent)}")
+        if (j.get("reply") or {}).get("code") != 552:
+            raise Fail(f"final reply {j.get('reply')}, expected 552")
+        how = f"552 at {'MAIL' if not any(l.startswith(('DATA', 'BDAT')) for l in lines) else 'the end of the data'}"
+    time.sleep(0.5)
+    if any(marker in open(p, "rb").read() for p in glob.glob(s.store.pattern)
+           if p not in s.store.claimed):
+        raise Fail("the message was delivered")
+    return f"pass ({len(sent) / 1e6:.1f} MB, {how})"
+
+
 def case_100(s):
     key = f"{s.key}-100rcpt"
     rcpts = [f"r{i:03}@example.com" for i in range(1, 101)]  # LMTP: users made by `run`
@@ -667,6 +708,7 @@ FEATURES = [
     ("8BITMIME --message", case_8bitmime),
     ("SMTPUTF8", case_smtputf8),
     ("20 MB", case_big),
+    ("too large", case_too_large),
     ("100 rcpts", case_100),
     ("refused rcpt", case_refused),
     ("DSN", case_dsn),
