@@ -83,7 +83,7 @@ class Store:
         self.meta = meta  # a .json beside each .eml: the envelope as the server saw it
         self.claimed = set()
 
-    def find(self, marker, count, timeout=15.0, settle=0.3):
+    def find(self, marker, count, timeout=30.0, settle=0.3):
         """Waits until `count` unclaimed files hold `marker`, then `settle` more seconds to catch
         extra ones; returns [(path, bytes, meta)] and claims them."""
         deadline = time.monotonic() + timeout
