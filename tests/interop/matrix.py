@@ -373,8 +373,12 @@ def deliver_check(s, sent, marker, recipients, tls=None):
 
 # ---------------------------------------------------------------- the features
 
+# Lines that DATA must dot-stuff (RFC 5321 4.5.2) and BDAT must not: a lone dot first of all.
+DOTS = ".\n..\n.leading dot\n. \nlast line\n"
+
+
 def case_plain(s):
-    path, sent, marker = message(f"{s.key}-plain", "plain", "Plain text, no TLS.\n")
+    path, sent, marker = message(f"{s.key}-plain", "plain", "Plain text, no TLS.\n" + DOTS)
     url = s.url("lmtp" if s.lmtp else "smtp")
     rcpt = ["bob@example.com"]
     run = missive(f"{s.key}-plain", url, path, to=rcpt, password=s.auth(), extra=["--tls", "none"])
@@ -389,7 +393,7 @@ def case_plain(s):
 
 
 def case_starttls(s):
-    path, sent, marker = message(f"{s.key}-starttls", "starttls", "Over STARTTLS.\n")
+    path, sent, marker = message(f"{s.key}-starttls", "starttls", "Over STARTTLS.\n" + DOTS)
     rcpt = ["bob@example.com"]
     url = s.url(scheme(s))
     run = missive(f"{s.key}-starttls", url, path, to=rcpt, password=s.auth(),
@@ -404,7 +408,7 @@ def case_starttls(s):
 def case_implicit(s):
     if not s.implicit_name:
         raise NA("LMTP over STARTTLS only here")
-    path, sent, marker = message(f"{s.key}-implicit", "implicit", "Over implicit TLS.\n")
+    path, sent, marker = message(f"{s.key}-implicit", "implicit", "Over implicit TLS.\n" + DOTS)
     run = missive(f"{s.key}-implicit", s.url("smtps"), path, password=s.auth())
     expect_sent(run, ["bob@example.com"])
     if any(l.upper().startswith("STARTTLS") for l in run.client_lines()):
