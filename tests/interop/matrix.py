@@ -11,8 +11,12 @@ against the library) sends those. A case passes only when
   message: the bytes sent, unchanged, after the trace fields the server prepends (Received,
   Return-Path, Delivered-To …), and, parsed with Python's `email` package, the same header fields
   and the same decoded parts; one delivery per recipient for the Maildir servers.
-A feature the server does not offer (as its EHLO says) is n/a. Writes DIR/matrix.json and prints
-the table (also as Markdown, for the README, in DIR/matrix.md). Exit status 1 when a case failed.
+A feature the server does not offer (as its EHLO after STARTTLS says) is n/a; where a message
+needs it (SMTPUTF8, DSN, a size limit) the case still checks that missive refuses before MAIL.
+Other outcomes: "defect", a server's documented breach of a standard, found exactly as documented;
+"known", a failure that KNOWN_MISSIVE_DEFECTS lists (reported, not yet fixed in missive).
+Writes DIR/matrix.json and prints the table (also as Markdown, with the notes, in DIR/matrix.md).
+Exit status 1 when a case failed otherwise.
 """
 import base64
 import email
