@@ -20,7 +20,16 @@ packages=(
   bsd-mailx                                    # a real program using missive as its sendmail
   python3-dkim opendkim                        # independent DKIM verifiers (dkimpy, opendkim -t)
   groff-base                                   # the man page check
+  # the interoperability matrix (tests/interop/run)
+  python3-aiosmtpd                             # Python's aiosmtpd server
+  libmariadb3 libspf2-2 libidn12               # libraries of exim4-daemon-heavy, which the
+                                               # matrix unpacks itself and never installs
+  libevent-2.1-7                               # OpenSMTPD's, unpacked likewise
+  gcc util-linux                               # OpenSMTPD's TLS fix; unshare, mount
 )
+# Nodemailer's smtp-server (tests/interop) runs on the machine's Node.js with npm; Debian's
+# only when there is none.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
