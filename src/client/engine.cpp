@@ -368,7 +368,7 @@ void Engine::secure() {
 void Engine::send(const smtp::Envelope& envelope, std::string_view message) {
     after_hello([this, &envelope, message] {
         envelope_ = envelope;
-        body_ = outgoing_text(message, opts_, envelope_);
+        body_ = outgoing_text(message, opts_, session_.capabilities(), envelope_);
         session_.send(envelope_);
         keep_result_ = true;
     });

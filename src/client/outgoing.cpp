@@ -5,6 +5,7 @@
 #include <missive/error.hpp>
 #include <missive/mime/serializer.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -170,7 +171,19 @@ public:
 }  // namespace
 
 std::unique_ptr<Outgoing> outgoing_text(std::string_view message, const Options& options,
+                                        const smtp::Capabilities& server,
                                         smtp::Envelope& envelope) {
+    // RFC 6152: octets over 127 go only as BODY=8BITMIME, to a server that offers it.
+    const bool eight_bit = std::any_of(message.begin(), message.end(),
+                                       [](char c) { return static_cast<unsigned char>(c) > 127; });
+    if (eight_bit && envelope.params.body == smtp::BodyType::unspecified) {
+        if (!server.eight_bit_mime()) {
+            throw Error(errc::invalid_input,
+                        "the message has 8-bit octets (over 127), and the server does not offer "
+                        "8BITMIME (RFC 6152): encode its text as quoted-printable or base64");
+        }
+        envelope.params.body = smtp::BodyType::eight_bit_mime;
+    }
     std::string fields = options.dkim.empty() ? std::string() : dkim::sign(message, options.dkim);
     if (!envelope.params.size) {
         envelope.params.size = fields.size() + message.size();  // RFC 1870: the message's size

@@ -36,7 +36,7 @@ public:
  * server cannot take, a stream that fails while it is hashed)
  */
 std::unique_ptr<Outgoing> outgoing_text(std::string_view message, const Options& options,
-                                        smtp::Envelope& envelope);
+                                        const smtp::Capabilities& server, smtp::Envelope& envelope);
 std::unique_ptr<Outgoing> outgoing_stream(std::istream& message, const Options& options,
                                           smtp::Envelope& envelope);
 std::unique_ptr<Outgoing> outgoing_message(const mime::Message& message, const Options& options,

@@ -64,11 +64,7 @@ class ServerDefect(Exception):
 # Defects of missive that a case shows, reported and not yet fixed: (feature, the start of the
 # failure's text) -> the report. Such a failure prints as "known" and does not fail the run;
 # any other failure does, and so does this case once it passes (then delete its line).
-KNOWN_MISSIVE_DEFECTS = {
-    ("8BITMIME --message", "BODY=8BITMIME not on the wire"):
-        "missive send --message sends an 8bit body without BODY=8BITMIME (RFC 6152 2-3); "
-        "a message it composes gets it",
-}
+KNOWN_MISSIVE_DEFECTS = {}
 
 
 # ---------------------------------------------------------------- where each server delivers

@@ -127,7 +127,9 @@ public:
 
     /**
      * Sends one message: MAIL, RCPT for each recipient, DATA or BDAT, pipelined when offered.
-     * @param message the whole message (headers and body); line ends are normalised to CRLF
+     * @param message the whole message (headers and body); line ends are normalised to CRLF.
+     * One with 8-bit octets goes with BODY=8BITMIME (unless the envelope names a body type),
+     * and is refused (errc::invalid_input, before MAIL) by a server without 8BITMIME.
      * @return each recipient's outcome, the final reply and the queue id
      * @throws Error errc::all_recipients_refused (report() has every reply),
      * errc::reply_transient / errc::reply_permanent (MAIL, DATA or the message refused),

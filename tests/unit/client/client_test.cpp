@@ -875,3 +875,44 @@ S: 250 ok
         std::string::npos)
         << server.received();
 }
+
+TYPED_TEST(BothClient, EightBitTextGoesAsEightBitMimeOrNotAtAll) {
+    const std::string text =
+        "Subject: 8bit\r\n\r\nGr\xc3\xbc\xc3\x9f"
+        "e\r\n";
+    Server with(R"(
+S: 220 mx.test ESMTP
+C: EHLO client.test
+S: 250-mx.test
+S: 250 8BITMIME
+C: MAIL FROM:<alice@example.org> BODY=8BITMIME
+S: 250 ok
+C: RCPT TO:<bob@example.org>
+S: 250 ok
+C: DATA
+S: 354 go
+!data
+S: 250 queued
+)");
+    TypeParam c(options());
+    c.connect("127.0.0.1", with.port());
+    EXPECT_TRUE(c.send(envelope(), text).all_accepted());
+    c.close();
+    ASSERT_TRUE(with.wait_for(1));
+    EXPECT_EQ(with.mismatches(), std::vector<std::string>{});
+
+    // RFC 6152: no 8-bit octets to a server that does not offer 8BITMIME; nothing is sent.
+    Server without(std::string(greeting_ehlo_plain) + R"(
+C: NOOP
+S: 250 ok
+)");
+    TypeParam d(options());
+    d.connect("127.0.0.1", without.port());
+    std::string what;
+    EXPECT_EQ(kind_of([&] { (void)d.send(envelope(), text); }, &what), errc::invalid_input);
+    EXPECT_NE(what.find("8BITMIME"), std::string::npos) << what;
+    EXPECT_EQ(d.noop().code, 250);  // still usable
+    d.close();
+    ASSERT_TRUE(without.wait_for(1));
+    EXPECT_EQ(without.mismatches(), std::vector<std::string>{});
+}
