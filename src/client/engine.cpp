@@ -377,7 +377,7 @@ void Engine::send(const smtp::Envelope& envelope, std::string_view message) {
 void Engine::send(const smtp::Envelope& envelope, std::istream& message) {
     after_hello([this, &envelope, &message] {
         envelope_ = envelope;
-        body_ = outgoing_stream(message, opts_, envelope_);
+        body_ = outgoing_stream(message, opts_, session_.capabilities(), envelope_);
         session_.send(envelope_);
         keep_result_ = true;
     });

@@ -32,6 +32,19 @@ std::vector<dkim::Canonicalization> canonicalizations(const std::vector<dkim::Si
     return out;
 }
 
+bool has_8bit(std::string_view bytes) {
+    return std::any_of(bytes.begin(), bytes.end(),
+                       [](char c) { return static_cast<unsigned char>(c) > 127; });
+}
+
+void require_8bitmime(const smtp::Capabilities& server) {
+    if (!server.eight_bit_mime()) {
+        throw Error(errc::invalid_input,
+                    "the message has 8-bit octets (over 127), and the server does not offer "
+                    "8BITMIME (RFC 6152): encode its text as quoted-printable or base64");
+    }
+}
+
 // The DKIM fields, then a message held in memory, in pieces.
 class Text final : public Outgoing {
 public:
@@ -174,14 +187,8 @@ std::unique_ptr<Outgoing> outgoing_text(std::string_view message, const Options&
                                         const smtp::Capabilities& server,
                                         smtp::Envelope& envelope) {
     // RFC 6152: octets over 127 go only as BODY=8BITMIME, to a server that offers it.
-    const bool eight_bit = std::any_of(message.begin(), message.end(),
-                                       [](char c) { return static_cast<unsigned char>(c) > 127; });
-    if (eight_bit && envelope.params.body == smtp::BodyType::unspecified) {
-        if (!server.eight_bit_mime()) {
-            throw Error(errc::invalid_input,
-                        "the message has 8-bit octets (over 127), and the server does not offer "
-                        "8BITMIME (RFC 6152): encode its text as quoted-printable or base64");
-        }
+    if (envelope.params.body == smtp::BodyType::unspecified && has_8bit(message)) {
+        require_8bitmime(server);
         envelope.params.body = smtp::BodyType::eight_bit_mime;
     }
     std::string fields = options.dkim.empty() ? std::string() : dkim::sign(message, options.dkim);
@@ -192,6 +199,7 @@ std::unique_ptr<Outgoing> outgoing_text(std::string_view message, const Options&
 }
 
 std::unique_ptr<Outgoing> outgoing_stream(std::istream& message, const Options& options,
+                                          const smtp::Capabilities& server,
                                           smtp::Envelope& envelope) {
     auto out = std::make_unique<Stream>(message);
     // A seekable stream tells its size, and can be read twice; SIZE= lets the server refuse an
@@ -206,24 +214,39 @@ std::unique_ptr<Outgoing> outgoing_stream(std::istream& message, const Options& 
         }
     }
     message.clear();
-    if (!options.dkim.empty()) {
-        // DKIM's field comes first but hashes the whole message: a hashing pass, then the
-        // sending pass, from the stream again when it can seek, else from a spool file. Nothing
-        // has been sent yet, so a read error here costs nothing.
+    // A first pass, before anything is sent, when DKIM must hash the message (its field comes
+    // first but covers all of it) or when the body type is to be found (8-bit octets need
+    // BODY=8BITMIME): from the stream again when it can seek, else from a spool file. A read
+    // error here costs nothing.
+    const bool find_body = envelope.params.body == smtp::BodyType::unspecified;
+    if (!options.dkim.empty() || find_body) {
         const bool seekable = size.has_value();
         if (!seekable) {
             out->spool_.open();
         }
-        dkim::MessageHasher hasher(canonicalizations(options.dkim));
+        std::optional<dkim::MessageHasher> hasher;
+        if (!options.dkim.empty()) {
+            hasher.emplace(canonicalizations(options.dkim));
+        }
+        bool eight_bit = false;
         for (auto p = out->read(message); !p.empty(); p = out->read(message)) {
-            hasher.update(p);
+            if (hasher) {
+                hasher->update(p);
+            }
+            eight_bit = eight_bit || has_8bit(p);
             if (!seekable) {
                 out->spool_.write(p);
             }
         }
-        const dkim::HashedMessage hashed = hasher.finish();
-        for (const dkim::Signer& signer : options.dkim) {
-            out->fields_ += signer.sign(hashed);
+        if (hasher) {
+            const dkim::HashedMessage hashed = hasher->finish();
+            for (const dkim::Signer& signer : options.dkim) {
+                out->fields_ += signer.sign(hashed);
+            }
+        }
+        if (find_body && eight_bit) {
+            require_8bitmime(server);
+            envelope.params.body = smtp::BodyType::eight_bit_mime;
         }
         if (seekable) {
             message.clear();

@@ -38,6 +38,7 @@ public:
 std::unique_ptr<Outgoing> outgoing_text(std::string_view message, const Options& options,
                                         const smtp::Capabilities& server, smtp::Envelope& envelope);
 std::unique_ptr<Outgoing> outgoing_stream(std::istream& message, const Options& options,
+                                          const smtp::Capabilities& server,
                                           smtp::Envelope& envelope);
 std::unique_ptr<Outgoing> outgoing_message(const mime::Message& message, const Options& options,
                                            const smtp::Capabilities& server,

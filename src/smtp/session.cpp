@@ -896,11 +896,12 @@ void Session::end_body() {
     State& s = *s_;
     s.check_op(s.txn.body && (s.pending.empty() || !s.txn.chunked), "end_body");
     Transaction::Body& body = *s.txn.body;
-    s.trace(Direction::client, "[" + std::to_string(body.octets) + " octets of message data]");
     if (s.txn.chunked) {
+        // Each BDAT chunk traces its own size (flush_chunk).
         body.encoder.finish(body.chunk);
         s.flush_chunk(true);
     } else {
+        s.trace(Direction::client, "[" + std::to_string(body.octets) + " octets of message data]");
         const std::size_t before = s.out.size();
         body.encoder.finish(s.out);
         s.queued += s.out.size() - before;

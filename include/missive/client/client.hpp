@@ -138,7 +138,9 @@ public:
      */
     [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope, std::string_view message);
 
-    /** As above, reading the message from `message` in pieces (bounded memory). */
+    /** As above, reading the message from `message` in pieces (bounded memory). Unless the
+     * envelope names a body type, the message is read once before it is sent, to find 8-bit
+     * octets (a stream that cannot seek is kept in an unnamed temporary file meanwhile). */
     [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope, std::istream& message);
 
     /**

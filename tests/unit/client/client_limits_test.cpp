@@ -7,6 +7,7 @@
 
 #include "support/clients.hpp"
 #include "support/failing_buf.hpp"
+#include "support/throws.hpp"
 
 #include <gtest/gtest.h>
 
@@ -254,8 +255,12 @@ TYPED_TEST(BothClientLimits, SourceThatFailsHalfWayIsNeverSentAsWhole) {
     c.connect("127.0.0.1", server.port());
     FailingBuf buf(200000, 'y', 4096);
     std::istream in(&buf);
+    // With a body type given there is no reading pass before the send: the failure comes in
+    // the middle of the data.
+    Envelope seven_bit = envelope();
+    seven_bit.params.body = missive::smtp::BodyType::seven_bit;
     try {
-        (void)c.send(envelope(), in);
+        (void)c.send(seven_bit, in);
         ADD_FAILURE() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), errc::invalid_input);
@@ -271,4 +276,28 @@ TYPED_TEST(BothClientLimits, SourceThatFailsHalfWayIsNeverSentAsWhole) {
     ASSERT_TRUE(server.wait_for(1));
     EXPECT_FALSE(ended) << "the server saw the end of the data";
     EXPECT_EQ(server.received().find("\r\n.\r\n"), std::string::npos);
+}
+
+TYPED_TEST(BothClientLimits, SourceThatFailsBeforeTheSendLeavesTheConnectionAsItWas) {
+    // Without a body type the message is read once before MAIL (to find 8-bit octets): a
+    // source that fails then costs nothing, and the connection stays usable.
+    Server server(R"(
+S: 220 mx.test
+C: EHLO client.test
+S: 250 mx.test
+C: NOOP
+S: 250 ok
+)");
+    TypeParam c(options());
+    c.connect("127.0.0.1", server.port());
+    FailingBuf buf(200000, 'y', 4096);
+    std::istream in(&buf);
+    std::string what;
+    EXPECT_EQ(missive::test::kind_of([&] { (void)c.send(envelope(), in); }, &what),
+              errc::invalid_input);
+    EXPECT_NE(what.find("reading the message failed after"), std::string::npos) << what;
+    EXPECT_EQ(c.noop().code, 250);
+    c.close();
+    ASSERT_TRUE(server.wait_for(1));
+    EXPECT_EQ(server.mismatches(), std::vector<std::string>{});
 }

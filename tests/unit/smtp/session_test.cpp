@@ -576,6 +576,30 @@ TEST(Session, ChunkingSendsBdatLast) {
     EXPECT_EQ(s.result().queue_id, "ABC");
 }
 
+TEST(Session, BdatTraceNamesEachChunkOnce) {
+    std::vector<std::string> lines;
+    SessionOptions o;
+    o.chunk_size = 4;
+    o.trace = [&](Direction d, std::string_view line) {
+        if (d == Direction::client) {
+            lines.emplace_back(line);
+        }
+    };
+    auto s = ready_session("PIPELINING\nCHUNKING", o);
+    lines.clear();
+    s.send(envelope({"bob@example.org"}));
+    (void)take_output(s);
+    s.receive("250 Ok\r\n250 Ok\r\n");
+    s.write_body("12345");
+    (void)take_output(s);
+    s.receive("250 2.0.0 5 octets\r\n");
+    s.end_body();
+    EXPECT_EQ(lines, (std::vector<std::string>{"MAIL FROM:<alice@example.org>",
+                                                "RCPT TO:<bob@example.org>", "BDAT 5",
+                                                "[5 octets of message data]", "BDAT 2 LAST",
+                                                "[2 octets of message data]"}));
+}
+
 TEST(Session, ChunkingInSeveralChunks) {
     SessionOptions o;
     o.chunk_size = 4;
