@@ -133,6 +133,24 @@ if(TARGET missive_cli_objects)
   gtest_discover_tests(missive_cli_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 endif()
 
+# missive(1) mentions every subcommand and option the binary has (capture's too).
+if(TARGET missive_cli)
+  add_test(NAME man_page_options
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/cli/man_page_test.py
+            $<TARGET_FILE:missive_cli> ${PROJECT_SOURCE_DIR}/docs/missive.1)
+  set_tests_properties(man_page_options PROPERTIES LABELS unit)
+endif()
+
+# The README's C++ as a newcomer runs it: compiled and run against `missive capture`, and each
+# example's command from its table.
+if(TARGET missive_cli AND MISSIVE_BUILD_EXAMPLES)
+  add_test(NAME readme_examples
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/cli/readme_test.py ${PROJECT_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR} $<TARGET_FILE:missive_cli> ${CMAKE_CXX_COMPILER}
+            $<TARGET_FILE:missive>)
+  set_tests_properties(readme_examples PROPERTIES LABELS unit TIMEOUT 300)
+endif()
+
 # Shell completion: bash takes the generated script and completes with it.
 if(TARGET missive_completion)
   add_test(NAME completion_bash
