@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "failure.hpp"
 #include "maildir.hpp"
 #include "text.hpp"
 
@@ -114,11 +115,6 @@ void write_pem(const std::filesystem::path& path, X509* cert) {
     }
     std::fclose(f);
 }
-
-// A mistake on the command line: exit 64.
-struct UsageError : std::invalid_argument {
-    using std::invalid_argument::invalid_argument;
-};
 
 bool is_loopback(const asio::ip::address& a) {
     if (a.is_v4()) {
