@@ -157,6 +157,13 @@ if(TARGET missive_completion)
     COMMAND ${PROJECT_SOURCE_DIR}/tests/cli/completion_test.sh
             ${CMAKE_BINARY_DIR}/completion/missive)
   set_tests_properties(completion_bash PROPERTIES LABELS unit)
+  find_program(MISSIVE_ZSH zsh)
+  if(MISSIVE_ZSH)
+    add_test(NAME completion_zsh
+      COMMAND ${MISSIVE_ZSH} ${PROJECT_SOURCE_DIR}/tests/cli/completion_test.zsh
+              ${CMAKE_BINARY_DIR}/completion/_missive)
+    set_tests_properties(completion_zsh PROPERTIES LABELS unit)
+  endif()
 endif()
 
 # The man page renders without a warning.

@@ -20,6 +20,7 @@ packages=(
   bsd-mailx                                    # a real program using missive as its sendmail
   python3-dkim opendkim                        # independent DKIM verifiers (dkimpy, opendkim -t)
   groff-base                                   # the man page check
+  zsh                                          # the zsh completion check
 )
 missing=()
 for p in "${packages[@]}"; do
