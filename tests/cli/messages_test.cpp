@@ -170,6 +170,15 @@ TEST(CliMessages, HeaderFieldsMissiveWritesItself) {
                           "'Bcc: carol@example.com'");
     EXPECT_EQ(b.status, 64);
     EXPECT_EQ(b.err, "missive: --header 'Bcc: …': a Bcc field is never written; use --bcc\n");
+    const Outcome a = run(dir,
+                          "send --from ada@example.org --to bob@example.com --add-header "
+                          "'MIME-Version: 2.0'");
+    EXPECT_EQ(a.status, 64);
+    EXPECT_EQ(a.err.rfind("missive: --add-header 'MIME-Version: …': missive writes this field "
+                          "itself",
+                          0),
+              0U)
+        << a.err;
 }
 
 TEST(CliMessages, JsonForEveryFailure) {

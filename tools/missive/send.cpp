@@ -72,12 +72,12 @@ void add_addresses(mime::Builder& b, AddAddresses add, const std::string& list) 
     }
 }
 
-// A --header 'Name: value' split in two. Fields missive writes itself, and Bcc (never
-// written), are refused with the flag that does it.
-std::pair<std::string, std::string> split_header(const std::string& h) {
+// A --header or --add-header 'Name: value' split in two. Fields missive writes itself, and
+// Bcc (never written), are refused with the flag that does it.
+std::pair<std::string, std::string> split_header(const std::string& h, const std::string& flag) {
     const auto colon = h.find(':');
     if (colon == std::string::npos || colon == 0) {
-        throw UsageError("--header must be 'Name: value', not '" + h + "'");
+        throw UsageError(flag + " must be 'Name: value', not '" + h + "'");
     }
     std::string name = h.substr(0, colon);
     std::string value = h.substr(colon + 1);
@@ -85,14 +85,15 @@ std::pair<std::string, std::string> split_header(const std::string& h) {
     for (const char* own :
          {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "MIME-Version"}) {
         if (mime::iequals(name, own)) {
-            throw UsageError("--header '" + name +
-                             ": …': missive writes this field itself; for an HTML body use "
-                             "--html-file FILE (with --text for a plain-text alternative), for "
-                             "a file --attach FILE");
+            std::string what = flag;
+            what.append(" '").append(name).append(
+                ": …': missive writes this field itself; for an HTML body use --html-file FILE "
+                "(with --text for a plain-text alternative), for a file --attach FILE");
+            throw UsageError(what);
         }
     }
     if (mime::iequals(name, "Bcc")) {
-        throw UsageError("--header 'Bcc: …': a Bcc field is never written; use --bcc");
+        throw UsageError(flag + " 'Bcc: …': a Bcc field is never written; use --bcc");
     }
     return {std::move(name), std::move(value)};
 }
@@ -106,9 +107,13 @@ int compose_and_send(const SendFlags& f, const Target& target) {
     if (f.to.empty() && f.cc.empty() && f.bcc.empty()) {
         throw UsageError("no recipient: give --to, --cc or --bcc");
     }
-    std::vector<std::pair<std::string, std::string>> headers;
+    std::vector<std::pair<std::string, std::string>> replaced;
+    std::vector<std::pair<std::string, std::string>> added;
     for (const auto& h : f.headers) {
-        headers.push_back(split_header(h));
+        replaced.push_back(split_header(h, "--header"));
+    }
+    for (const auto& h : f.add_headers) {
+        added.push_back(split_header(h, "--add-header"));
     }
     for (const auto& path : f.inline_files) {
         check_readable(path, "--inline");
@@ -143,11 +148,10 @@ int compose_and_send(const SendFlags& f, const Target& target) {
     // The envelope comes from the flags: a --header that replaces To or From (swaks' --header)
     // changes what is written, not who gets it.
     const smtp::Envelope envelope = client::envelope_of(message);
-    for (auto& [name, value] : headers) {
+    for (auto& [name, value] : replaced) {
         message.headers.set(std::move(name), std::move(value));
     }
-    for (const auto& h : f.add_headers) {
-        auto [name, value] = split_header(h);
+    for (auto& [name, value] : added) {
         message.headers.add(std::move(name), std::move(value));
     }
     return deliver(target, message, envelope);
