@@ -2,7 +2,7 @@
 """Checks the layering of DESIGN.md and STYLE.md over include/missive and src.
 
 - A layer includes only itself and layers above it in DESIGN.md's order
-  util, mime, dkim, sasl, smtp, net, client, testing, and of those only the ones STYLE.md
+  util, mime, dkim, sasl, smtp, net, client, transport, testing, and of those only the ones STYLE.md
   says it uses (ALLOWED below: dkim uses mime, smtp uses sasl, client uses smtp, net, mime,
   dkim). error.hpp, smtp/reply.hpp and smtp/result.hpp are base headers that every layer may
   include: Error carries a Reply and a SendResult.
@@ -18,7 +18,7 @@ import pathlib
 import re
 import sys
 
-ORDER = ["util", "mime", "dkim", "sasl", "smtp", "net", "client", "testing"]
+ORDER = ["util", "mime", "dkim", "sasl", "smtp", "net", "client", "transport", "testing"]
 ALLOWED = {  # which layers each layer may include (STYLE.md: dkim uses mime; smtp uses sasl …)
     "util": {"util"},
     "mime": {"util", "mime"},
@@ -27,6 +27,7 @@ ALLOWED = {  # which layers each layer may include (STYLE.md: dkim uses mime; sm
     "smtp": {"util", "sasl", "smtp"},
     "net": {"util", "net"},
     "client": {"util", "mime", "dkim", "sasl", "smtp", "net", "client"},
+    "transport": {"util", "mime", "smtp", "net", "client", "transport"},
     "testing": set(ORDER),
 }
 ALLOWED["client"].add("top")  # the root's one-call send is implemented in src/client
@@ -45,7 +46,7 @@ BANNED = [
      "socket/OS I/O header"),
     (re.compile(r'_clock::now\(\)'), "a clock read (time is an input of the core)"),
 ]
-INCLUDE = re.compile(r'#\s*include\s*[<"](missive/[^>"]+|(?:util|mime|dkim|sasl|smtp|net|client|testing)/[^>"]+)[>"]')
+INCLUDE = re.compile(r'#\s*include\s*[<"](missive/[^>"]+|(?:util|mime|dkim|sasl|smtp|net|client|transport|testing)/[^>"]+)[>"]')
 
 
 def layer_of(path: pathlib.Path, root: pathlib.Path):

@@ -119,14 +119,52 @@ if(TARGET missive_cli)
 endif()
 
 # The CLI's own pieces (tools/missive, but main.cpp): text escaping, input streams, password
-# commands, time limits. tests/integration/cli_test.cpp runs the whole binary.
+# commands, time limits; and the binary's messages against testing::Server and `missive
+# capture` (tests/cli/messages_test.cpp). tests/integration/cli_test.cpp runs it against real
+# servers too.
 if(TARGET missive_cli_objects)
   file(GLOB MISSIVE_CLI_TESTS CONFIGURE_DEPENDS tests/cli/*_test.cpp)
   add_executable(missive_cli_tests ${MISSIVE_CLI_TESTS})
   target_include_directories(missive_cli_tests PRIVATE tests)
   target_link_libraries(missive_cli_tests PRIVATE missive_cli_objects missive_warnings
     GTest::gmock_main)
+  # Some run the binary itself (tests/cli/binary.hpp).
+  target_compile_definitions(missive_cli_tests PRIVATE MISSIVE_CLI="$<TARGET_FILE:missive_cli>")
+  add_dependencies(missive_cli_tests missive_cli)
   gtest_discover_tests(missive_cli_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+endif()
+
+# missive(1) mentions every subcommand and option the binary has (capture's too).
+if(TARGET missive_cli)
+  add_test(NAME man_page_options
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/cli/man_page_test.py
+            $<TARGET_FILE:missive_cli> ${PROJECT_SOURCE_DIR}/docs/missive.1)
+  set_tests_properties(man_page_options PROPERTIES LABELS unit)
+endif()
+
+# The README's C++ as a newcomer runs it: compiled and run against `missive capture`, and each
+# example's command from its table.
+if(TARGET missive_cli AND MISSIVE_BUILD_EXAMPLES)
+  add_test(NAME readme_examples
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/cli/readme_test.py ${PROJECT_SOURCE_DIR}
+            ${CMAKE_BINARY_DIR} $<TARGET_FILE:missive_cli> ${CMAKE_CXX_COMPILER}
+            $<TARGET_FILE:missive>)
+  set_tests_properties(readme_examples PROPERTIES LABELS unit TIMEOUT 300)
+endif()
+
+# Shell completion: bash takes the generated script and completes with it.
+if(TARGET missive_completion)
+  add_test(NAME completion_bash
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/cli/completion_test.sh
+            ${CMAKE_BINARY_DIR}/completion/missive)
+  set_tests_properties(completion_bash PROPERTIES LABELS unit)
+  find_program(MISSIVE_ZSH zsh)
+  if(MISSIVE_ZSH)
+    add_test(NAME completion_zsh
+      COMMAND ${MISSIVE_ZSH} ${PROJECT_SOURCE_DIR}/tests/cli/completion_test.zsh
+              ${CMAKE_BINARY_DIR}/completion/_missive)
+    set_tests_properties(completion_zsh PROPERTIES LABELS unit)
+  endif()
 endif()
 
 # The man page renders without a warning.

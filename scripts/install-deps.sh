@@ -26,6 +26,7 @@ packages=(
                                                # matrix unpacks itself and never installs
   libevent-2.1-7                               # OpenSMTPD's, unpacked likewise
   gcc util-linux                               # OpenSMTPD's TLS fix; unshare, mount
+  zsh                                          # the zsh completion check
 )
 # Nodemailer's smtp-server (tests/interop) runs on the machine's Node.js with npm; Debian's
 # only when there is none.

@@ -272,6 +272,22 @@ Url Url::parse(std::string_view text) {
     return url;
 }
 
+std::string Url::with_scheme(std::string_view text) {
+    if (text.find("://") != std::string_view::npos) {
+        return std::string(text);
+    }
+    // The port follows the last ':' after the user part and outside an IPv6 address's brackets.
+    std::string_view authority = text.substr(0, text.find('?'));
+    authority = authority.substr(
+        authority.rfind('@') == std::string_view::npos ? 0 : authority.rfind('@') + 1);
+    const std::size_t colon = authority.rfind(':');
+    const std::size_t bracket = authority.rfind(']');
+    const bool has_port =
+        colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
+    const bool implicit = has_port && authority.substr(colon + 1) == "465";
+    return (implicit ? "smtps://" : "smtp://") + std::string(text);
+}
+
 std::string Url::redacted() const {
     std::string out = scheme + "://";
     if (!user.empty() || has_password) {

@@ -18,7 +18,7 @@ namespace {
 TargetFlags flags_for(const std::string& server) {
     TargetFlags f;
     f.server = server;
-    f.config = "/nonexistent/missive-test/config.toml";  // no account
+    f.config = "/dev/null";  // an empty config: no account
     return f;
 }
 
@@ -82,4 +82,25 @@ TEST(Seconds, RangeOfTimeLimits) {
                             "1e3", "infinity"}) {
         EXPECT_FALSE(parse_seconds(bad)) << bad;
     }
+}
+
+TEST(Target, AConfigFileNamedOnPurposeMustExist) {
+    TargetFlags f = flags_for("smtp://127.0.0.1:2525");
+    f.config = "/nonexistent/missive-test/config.toml";
+    std::ostringstream warnings;
+    try {
+        (void)make_target(f, warnings);
+        FAIL() << "a missing --config is an error";
+    } catch (const missive::Error& e) {
+        EXPECT_EQ(e.kind(), missive::errc::config);
+        EXPECT_STREQ(e.what(),
+                     "--config '/nonexistent/missive-test/config.toml' cannot be read: No such "
+                     "file or directory");
+    }
+}
+
+TEST(Target, HostPort465IsImplicitTls) {
+    std::ostringstream warnings;
+    EXPECT_EQ(make_target(flags_for("127.0.0.1:465"), warnings).server, "smtps://127.0.0.1:465");
+    EXPECT_EQ(make_target(flags_for("127.0.0.1:2525"), warnings).server, "smtp://127.0.0.1:2525");
 }

@@ -20,6 +20,17 @@ foreach(f include/missive/missive.hpp ${LIBDIR}/cmake/missive/missive-config.cma
   endif()
 endforeach()
 
+# The command's shell completion, where bash-completion and zsh look; bash takes it.
+if(EXISTS ${BUILD_DIR}/completion/missive)
+  foreach(f share/bash-completion/completions/missive share/zsh/site-functions/_missive
+            share/man/man1/missive.1)
+    if(NOT EXISTS ${stage}/${f})
+      message(FATAL_ERROR "not installed: ${f}")
+    endif()
+  endforeach()
+  run(bash -c "source '${stage}/share/bash-completion/completions/missive' && complete -p missive")
+endif()
+
 # CMake: find_package(missive) from the staged prefix only.
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${outside} -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${stage} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)

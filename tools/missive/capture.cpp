@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "failure.hpp"
 #include "maildir.hpp"
 #include "text.hpp"
 
@@ -18,12 +19,14 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <list>
 #include <memory>
@@ -113,11 +116,6 @@ void write_pem(const std::filesystem::path& path, X509* cert) {
     std::fclose(f);
 }
 
-// A mistake on the command line: exit 64.
-struct UsageError : std::invalid_argument {
-    using std::invalid_argument::invalid_argument;
-};
-
 bool is_loopback(const asio::ip::address& a) {
     if (a.is_v4()) {
         return a.to_v4().is_loopback();  // 127.0.0.0/8
@@ -197,10 +195,19 @@ public:
     // Listens on `endpoint` and serves until SIGINT, SIGTERM or, with --once, the end of the
     // first connection that delivered a message; prints the address, then `banner_tail`.
     void run(const asio::ip::tcp::endpoint& endpoint, const std::string& banner_tail) {
-        acceptor_.open(endpoint.protocol());
-        acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-        acceptor_.bind(endpoint);
-        acceptor_.listen();
+        try {
+            acceptor_.open(endpoint.protocol());
+            acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+            acceptor_.bind(endpoint);
+            acceptor_.listen();
+        } catch (const asio::system_error& e) {
+            const bool busy = e.code() == asio::error::address_in_use;
+            throw std::runtime_error(
+                "cannot listen on " + endpoint_text(endpoint) + ": " + e.code().message() +
+                (busy ? " (another program listens there: pick another port, or port 0 for a "
+                        "free one)"
+                      : ""));
+        }
         signals_.async_wait([this](const asio::error_code& ec, int) {
             if (!ec) {
                 stop();
@@ -442,9 +449,32 @@ int run_capture(const CaptureFlags& flags) {
                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                     asio::ssl::context::no_tlsv1_1);
     if (!flags.tls_cert.empty() || !flags.tls_key.empty()) {
-        tls.use_certificate_chain_file(flags.tls_cert);
-        tls.use_private_key_file(flags.tls_key.empty() ? flags.tls_cert : flags.tls_key,
-                                 asio::ssl::context::pem);
+        const std::string& key = flags.tls_key.empty() ? flags.tls_cert : flags.tls_key;
+        for (const auto& [flag, file] :
+             {std::pair<std::string, std::string>{"--tls-cert", flags.tls_cert},
+              {"--tls-key", key}}) {
+            if (file.empty()) {
+                throw UsageError(flag + " is needed too");
+            }
+            std::ifstream in(file);
+            if (!in) {
+                std::string what = flag;
+                what.append(" '").append(file).append("' cannot be read: ");
+                throw std::runtime_error(what + std::generic_category().message(errno));
+            }
+        }
+        try {
+            tls.use_certificate_chain_file(flags.tls_cert);
+        } catch (const asio::system_error& e) {
+            throw std::runtime_error("--tls-cert '" + flags.tls_cert +
+                                     "' holds no PEM certificate chain: " + e.code().message());
+        }
+        try {
+            tls.use_private_key_file(key, asio::ssl::context::pem);
+        } catch (const asio::system_error& e) {
+            throw std::runtime_error("--tls-key '" + key + "' holds no PEM private key for " +
+                                     "the certificate: " + e.code().message());
+        }
     } else {
         auto [key, cert] = make_certificate(endpoint.address());
         SSL_CTX_use_certificate(tls.native_handle(), cert.get());
@@ -499,10 +529,10 @@ void add_capture(CLI::App& app, int& status) {
         try {
             status = run_capture(*flags);
         } catch (const UsageError& e) {
-            std::cerr << "missive capture: " << e.what() << '\n';
+            std::cerr << "missive capture: " << printable(e.what()) << '\n';
             status = exit_usage;
         } catch (const std::exception& e) {
-            std::cerr << "missive capture: " << e.what() << '\n';
+            std::cerr << "missive capture: " << printable(e.what()) << '\n';
             status = exit_config;
         }
     });

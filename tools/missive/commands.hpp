@@ -15,6 +15,9 @@ void add_capture(CLI::App& app, int& status);
 /** Adds `missive dkim` (keygen, dns); its callback stores the exit status in `status`. */
 void add_dkim(CLI::App& app, int& status);
 
+/** Adds `missive completion bash|zsh`, which prints the completion script for all of `app`. */
+void add_completion(CLI::App& app, int& status);
+
 /**
  * The sendmail interface (`missive sendmail …`, or the binary invoked as `sendmail`): parses
  * sendmail's own option syntax (-t, -i, -oi, -f addr, -F name, -v, recipients), reads the

@@ -9,12 +9,14 @@
 #include <missive/net/proxy.hpp>
 #include <missive/net/url.hpp>
 
+#include "advice.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
 #include "message_input.hpp"
 #include "text.hpp"
 
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -26,6 +28,7 @@
 #include <random>
 #include <sstream>
 #include <streambuf>
+#include <system_error>
 
 namespace missive::cli {
 
@@ -154,6 +157,9 @@ int fail(const Target& t, const Error& e, std::optional<int> status = std::nullo
     }
     std::cerr << "missive: " << (t.server.empty() ? "" : display_server(t.server) + ": ")
               << printable(message) << '\n';
+    if (const std::string advice = advice_for(e, t.server, t.options); !advice.empty()) {
+        std::cerr << "missive: " << printable(advice) << '\n';
+    }
     if (unknown) {
         std::cerr << "missive: the server may have accepted the message; check before sending it "
                      "again (sending it again may deliver it twice)\n";
@@ -309,6 +315,11 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
     t.json = flags.json;
     client::Options& o = t.options;
 
+    if (std::error_code ec; !flags.config.empty() && !std::filesystem::exists(flags.config, ec)) {
+        // A file named on purpose that is not there is a mistake, not an empty config (msmtp).
+        throw Error(errc::config, "--config '" + flags.config + "' cannot be read: " +
+                                      std::generic_category().message(ENOENT));
+    }
     const Config config = load_config(flags.config.empty() ? default_config_path()
                                                            : std::filesystem::path(flags.config));
     const Account* account = nullptr;
@@ -333,9 +344,7 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
     if (t.server.empty()) {
         return t;  // the outbox
     }
-    if (t.server.find("://") == std::string::npos) {
-        t.server = "smtp://" + t.server;
-    }
+    t.server = net::Url::with_scheme(t.server);  // host:465 is smtps://, other host:port smtp://
     const net::Url url = net::Url::parse(t.server);  // checked now: a config error, not later
     if (!flags.server.empty() && has_password(url)) {
         warnings << "missive: warning: a password on the command line can be seen by other users "

@@ -1,10 +1,13 @@
 // missive send: compose a message from flags, or send a ready one (--message FILE|-).
+#include <missive/client/prepare.hpp>
 #include <missive/error.hpp>
 #include <missive/mime/builder.hpp>
 
+#include "advice.hpp"
 #include "commands.hpp"
 #include "deliver.hpp"
 #include "exit_codes.hpp"
+#include "failure.hpp"
 #include "message_input.hpp"
 #include "text.hpp"
 
@@ -25,40 +28,108 @@ namespace {
 struct SendFlags {
     TargetFlags target;
     std::string from;
-    std::vector<std::string> to, cc, bcc, attach, inline_files, headers;
+    std::vector<std::string> to, cc, bcc, attach, inline_files, headers, add_headers;
     std::string subject, text, text_file, html_file, message;
 };
 
-std::string read_file(const std::string& path, const char* what) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(errc::invalid_input, std::string(what) + " '" + path + "' cannot be read");
+// Throws InputError (exit 66) with the OS's reason when `path` cannot be read: checked before
+// anything is built or sent, so a missing --attach never reaches a server.
+void check_readable(const std::string& path, std::string_view flag) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        ec = std::make_error_code(std::errc::is_a_directory);
+    } else if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd < 0) {
+        ec = std::error_code(errno, std::generic_category());
+    } else {
+        ::close(fd);
     }
+    if (ec) {
+        throw InputError(std::string(flag) + " '" + path +
+                         "' cannot be read: " + std::generic_category().message(ec.value()));
+    }
+}
+
+std::string read_file(const std::string& path, std::string_view flag) {
+    check_readable(path, flag);
+    std::ifstream in(path, std::ios::binary);
     std::ostringstream s;
     s << in.rdbuf();
+    if (in.bad()) {
+        throw InputError(std::string(flag) + " '" + path + "' cannot be read");
+    }
     return s.str();
+}
+
+using AddAddresses = mime::Builder& (mime::Builder::*)(std::string_view);
+
+// Adds an address flag's list, with advice when it does not parse ("did you mean …?").
+void add_addresses(mime::Builder& b, AddAddresses add, const std::string& list) {
+    try {
+        (b.*add)(list);
+    } catch (const Error& e) {
+        const std::string advice = address_advice(list);
+        throw Error(e.kind(), std::string(e.what()) + (advice.empty() ? "" : "; " + advice));
+    }
+}
+
+// A --header or --add-header 'Name: value' split in two. Fields missive writes itself, and
+// Bcc (never written), are refused with the flag that does it.
+std::pair<std::string, std::string> split_header(const std::string& h, const std::string& flag) {
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) {
+        throw UsageError(flag + " must be 'Name: value', not '" + h + "'");
+    }
+    std::string name = h.substr(0, colon);
+    std::string value = h.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    for (const char* own :
+         {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "MIME-Version"}) {
+        if (mime::iequals(name, own)) {
+            std::string what = flag;
+            what.append(" '").append(name).append(
+                ": …': missive writes this field itself; for an HTML body use --html-file FILE "
+                "(with --text for a plain-text alternative), for a file --attach FILE");
+            throw UsageError(what);
+        }
+    }
+    if (mime::iequals(name, "Bcc")) {
+        throw UsageError(flag + " 'Bcc: …': a Bcc field is never written; use --bcc");
+    }
+    return {std::move(name), std::move(value)};
 }
 
 int compose_and_send(const SendFlags& f, const Target& target) {
     mime::Builder b;
     const std::string& from = f.from.empty() ? target.default_from : f.from;
     if (from.empty()) {
-        std::cerr << "missive: --from is required (or `from` in the account)\n";
-        return exit_usage;
+        throw UsageError("--from is required (or `from` in the account)");
     }
     if (f.to.empty() && f.cc.empty() && f.bcc.empty()) {
-        std::cerr << "missive: no recipient: give --to, --cc or --bcc\n";
-        return exit_usage;
+        throw UsageError("no recipient: give --to, --cc or --bcc");
     }
-    b.from(from);
+    std::vector<std::pair<std::string, std::string>> replaced;
+    std::vector<std::pair<std::string, std::string>> added;
+    for (const auto& h : f.headers) {
+        replaced.push_back(split_header(h, "--header"));
+    }
+    for (const auto& h : f.add_headers) {
+        added.push_back(split_header(h, "--add-header"));
+    }
+    for (const auto& path : f.inline_files) {
+        check_readable(path, "--inline");
+    }
+    for (const auto& path : f.attach) {
+        check_readable(path, "--attach");
+    }
+    add_addresses(b, &mime::Builder::from, from);
     for (const auto& a : f.to) {
-        b.to(a);
+        add_addresses(b, &mime::Builder::to, a);
     }
     for (const auto& a : f.cc) {
-        b.cc(a);
+        add_addresses(b, &mime::Builder::cc, a);
     }
     for (const auto& a : f.bcc) {
-        b.bcc(a);
+        add_addresses(b, &mime::Builder::bcc, a);
     }
     b.subject(f.subject);
     if (!f.text.empty() || !f.text_file.empty() || f.html_file.empty()) {
@@ -73,17 +144,17 @@ int compose_and_send(const SendFlags& f, const Target& target) {
     for (const auto& path : f.attach) {
         b.attach_file(path);
     }
-    for (const auto& h : f.headers) {
-        const auto colon = h.find(':');
-        if (colon == std::string::npos || colon == 0) {
-            std::cerr << "missive: --header must be 'Name: value', not '" << printable(h) << "'\n";
-            return exit_usage;
-        }
-        std::string value = h.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(" \t"));
-        b.header(h.substr(0, colon), value);
+    mime::Message message = b.build();
+    // The envelope comes from the flags: a --header that replaces To or From (swaks' --header)
+    // changes what is written, not who gets it.
+    const smtp::Envelope envelope = client::envelope_of(message);
+    for (auto& [name, value] : replaced) {
+        message.headers.set(std::move(name), std::move(value));
     }
-    return deliver(target, b.build());
+    for (auto& [name, value] : added) {
+        message.headers.add(std::move(name), std::move(value));
+    }
+    return deliver(target, message, envelope);
 }
 
 // Closes the descriptor of a --message FILE.
@@ -109,9 +180,8 @@ int send_ready(const SendFlags& f, const Target& target) {
     } else {
         file.fd = ::open(f.message.c_str(), O_RDONLY | O_CLOEXEC);
         if (file.fd < 0) {
-            std::cerr << "missive: --message '" << printable(f.message)
-                      << "' cannot be read: " << std::generic_category().message(errno) << '\n';
-            return exit_no_input;
+            throw InputError("--message '" + f.message +
+                             "' cannot be read: " + std::generic_category().message(errno));
         }
     }
     InputBuf buf(file.fd, f.message == "-" ? "standard input" : "'" + f.message + "'");
@@ -146,7 +216,11 @@ void add_send(CLI::App& app, int& status) {
     cmd->add_option("--attach", f.attach, "Attach FILE, streamed from disk (repeatable)");
     cmd->add_option("--inline", f.inline_files,
                     "Inline FILE for the HTML, referenced as cid:<file name> (repeatable)");
-    cmd->add_option("--header", f.headers, "Extra header 'Name: value' (repeatable)");
+    cmd->add_option("--header", f.headers,
+                    "Header field 'Name: value', replacing one of that name (Subject, To …: what "
+                    "is written, not who gets it); repeatable");
+    cmd->add_option("--add-header", f.add_headers,
+                    "Header field 'Name: value' added beside any of that name (repeatable)");
     cmd->add_option("--message", f.message,
                     "Send a ready message from FILE or - (stdin); recipients from its To/Cc/Bcc "
                     "unless --to/--cc/--bcc are given; Bcc is removed");
@@ -200,22 +274,25 @@ void add_send(CLI::App& app, int& status) {
                     "Seconds the whole run may take (connect, log in, send), whatever --timeout "
                     "allows; default: no overall limit")
         ->check(seconds);
-    cmd->add_flag("--trace", t.trace, "Print the SMTP dialogue on stderr (credentials redacted)");
+    cmd->add_flag("-v,--trace", t.trace,
+                  "Print the SMTP dialogue on stderr (credentials redacted)");
     cmd->add_flag("--dry-run", t.dry_run, "Print the message that would be sent, send nothing");
     cmd->add_flag("--json", t.json, "Print the outcome as one JSON object on stdout");
     cmd->add_option("--outbox", t.outbox, "Folder for messages when no server is configured")
         ->capture_default_str();
     cmd->callback([flags, &status] {
+        const bool json = flags->target.json;
         try {
             const Target target = make_target(flags->target, std::cerr);
             status = flags->message.empty() ? compose_and_send(*flags, target)
                                             : send_ready(*flags, target);
         } catch (const Error& e) {
-            std::cerr << "missive: " << printable(e.what()) << '\n';
-            status = exit_code_for(e);
+            status = report_failure(json, kind_name(e.kind()), e.what(), exit_code_for(e));
+        } catch (const UsageError& e) {
+            status = report_failure(json, "usage", e.what(), exit_usage);
         } catch (const InputError& e) {
-            std::cerr << "missive: " << printable(e.what()) << "; nothing was sent\n";
-            status = exit_no_input;
+            status = report_failure(json, "no_input", std::string(e.what()) + "; nothing was sent",
+                                    exit_no_input);
         }
     });
 }

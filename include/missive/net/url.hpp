@@ -45,6 +45,14 @@ struct Url {
      */
     static Url parse(std::string_view text);
 
+    /**
+     * A server given as `host[:port]`, as msmtp and swaks take it, made a URL: port 465 means
+     * implicit TLS (`smtps://`, RFC 8314), any other port or none `smtp://`. Text that has a
+     * scheme is returned as it is.
+     * @return the text with a scheme; nothing is checked (parse() does that)
+     */
+    [[nodiscard]] static std::string with_scheme(std::string_view text);
+
     /** @return the URL with the password replaced by "***" (for logs and traces). */
     [[nodiscard]] std::string redacted() const;
 };

@@ -145,3 +145,21 @@ TEST(Proxy, Parse) {
     EXPECT_THROW((void)Proxy::parse("socks5://h?x=y"), Error);
     EXPECT_EQ(Proxy::parse("socks5://:PW@h").redacted(), "socks5://:***@h:1080");
 }
+
+TEST(Url, WithSchemeMakesHost465ImplicitTls) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"mx.example.org:465", "smtps://mx.example.org:465"},
+        {"mx.example.org:587", "smtp://mx.example.org:587"},
+        {"mx.example.org", "smtp://mx.example.org"},
+        {"[::1]:465", "smtps://[::1]:465"},
+        {"[::1]", "smtp://[::1]"},
+        {"ada:pw:465@mx.example.org:25", "smtp://ada:pw:465@mx.example.org:25"},
+        {"ada@mx.example.org:465?ca=x.pem", "smtps://ada@mx.example.org:465?ca=x.pem"},
+        {"mx.example.org:4650", "smtp://mx.example.org:4650"},
+        {"submission://mx.example.org:465", "submission://mx.example.org:465"},
+    };
+    for (const auto& [text, url] : cases) {
+        EXPECT_EQ(Url::with_scheme(text), url) << text;
+    }
+    EXPECT_EQ(Url::parse(Url::with_scheme("mx.example.org:465")).tls, TlsMode::implicit);
+}
