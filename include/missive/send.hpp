@@ -12,8 +12,9 @@ namespace missive {
 /**
  * Sends one message in one call (Go's `smtp.SendMail`): connect, EHLO, MAIL, RCPT…, DATA or
  * BDAT, QUIT.
- * @param server "host", "host:port", "[v6-address]:port" (port 25 by default), or a URL such
- * as "submission://mail.example.org" (see net::Url and Client::connect(const net::Url&))
+ * @param server "host", "host:port", "[v6-address]:port" (port 25 by default; port 465 means
+ * implicit TLS, as smtps://), or a URL such as "submission://mail.example.org" or
+ * "lmtp:///run/dovecot/lmtp" (see net::Url and Client::connect(const net::Url&))
  * @param envelope sender and recipients (independent of the message's headers)
  * @param message the whole message, headers and body
  * @return each recipient's outcome; some refused is a result, none accepted an Error

@@ -11,6 +11,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -50,6 +51,51 @@ std::string name_of(X509_NAME* name) {
     const long len = BIO_get_mem_data(bio, &data);
     std::string out(data, static_cast<std::size_t>(len));
     BIO_free(bio);
+    return out;
+}
+
+// The names a peer's certificate carries (its DNS and IP subject alternative names, else its
+// common name), for the message when it is not accepted: "mx.example.org, 192.0.2.1".
+std::string names_of_peer(SSL* ssl) {
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (cert == nullptr) {
+        return {};
+    }
+    std::string out;
+    auto add = [&out](std::string name) {
+        if (out.size() < 400) {
+            out += (out.empty() ? "" : ", ") + name;
+        }
+    };
+    auto* sans =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
+        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+        if (gn->type == GEN_DNS) {
+            const ASN1_STRING* dns = gn->d.dNSName;
+            add(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                            static_cast<std::size_t>(ASN1_STRING_length(dns))));
+        } else if (gn->type == GEN_IPADD) {
+            const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
+            const auto* b = ASN1_STRING_get0_data(ip);
+            if (ASN1_STRING_length(ip) == 4) {
+                add(asio::ip::address_v4({b[0], b[1], b[2], b[3]}).to_string());
+            } else if (ASN1_STRING_length(ip) == 16) {
+                asio::ip::address_v6::bytes_type bytes{};
+                std::memcpy(bytes.data(), b, bytes.size());
+                add(asio::ip::address_v6(bytes).to_string());
+            }
+        }
+    }
+    GENERAL_NAMES_free(sans);
+    if (out.empty()) {
+        std::array<char, 256> cn{};
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
+                                      static_cast<int>(cn.size())) > 0) {
+            out = cn.data();
+        }
+    }
+    X509_free(cert);
     return out;
 }
 
@@ -457,9 +503,11 @@ asio::awaitable<void> AsyncStream::start_tls(std::shared_ptr<TlsContext> context
             throw Error(errc::cancelled, "cancelled the TLS handshake with " + target);
         }
         if (verify != X509_V_OK) {
+            const std::string names = names_of_peer(ssl);
             throw Error(errc::certificate,
                         "certificate of " + target + " not accepted for \"" + name +
-                            "\": " + X509_verify_cert_error_string(verify),
+                            "\": " + X509_verify_cert_error_string(verify) +
+                            (names.empty() ? std::string() : " (it names " + names + ")"),
                         cause_of(ec));
         }
         throw Error(errc::tls, "TLS handshake with " + target + " failed: " + ec.message(),

@@ -121,6 +121,8 @@ TEST(Tls, WrongNameFails) {
     EXPECT_EQ(kind, errc::certificate);
     EXPECT_NE(what.find("not accepted for \"localhost\": hostname mismatch"), std::string::npos)
         << what;
+    // The names the certificate does carry, so that the user can see what to ask for.
+    EXPECT_NE(what.find("(it names wrong.example)"), std::string::npos) << what;
 }
 
 TEST(Tls, PeerNameIsChecked) {
@@ -132,6 +134,7 @@ TEST(Tls, PeerNameIsChecked) {
     const auto [kind, what] = try_connect(o, port);
     EXPECT_EQ(kind, errc::certificate);
     EXPECT_NE(what.find("hostname mismatch"), std::string::npos) << what;
+    EXPECT_NE(what.find("(it names localhost, 127.0.0.1)"), std::string::npos) << what;
 }
 
 TEST(Tls, ExpiredFails) {
