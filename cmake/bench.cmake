@@ -12,5 +12,5 @@ endforeach()
 # End-to-end tools that the bench/run_*.sh scripts drive.
 foreach(name throughput starttls_connections)
   add_executable(${name} bench/${name}.cpp)
-  target_link_libraries(${name} PRIVATE missive::missive missive_warnings)
+  target_link_libraries(${name} PRIVATE missive::missive missive::asio missive_warnings)
 endforeach()
