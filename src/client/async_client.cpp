@@ -1,8 +1,7 @@
 #include <missive/client/async_client.hpp>
 #include <missive/client/prepare.hpp>
 
-#include "client/engine.hpp"
-#include "net/async_stream.hpp"
+#include "client/driver.hpp"
 
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -15,30 +14,18 @@
 
 namespace missive::client {
 
-namespace {
-
-constexpr std::size_t read_size = std::size_t{16} * 1024;
-
-}  // namespace
-
-// The asynchronous driver: the engine decides, this coroutine does what it says on an
-// AsyncStream, racing each step against its deadline.
-struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
-    asio::any_io_executor executor;
-    detail::Engine engine;
-    net::AsyncStream stream;
-    asio::steady_timer timer;
-    std::uint64_t generation = 0;  // which step a timer belongs to
-    bool timed_out = false;
-    bool stopped = false;
+// The asynchronous client: the shared driver loop on the caller's executor, one operation at a
+// time.
+struct AsyncClient::Impl {
+    std::shared_ptr<detail::Driver> driver;
+    detail::Engine& engine;
+    net::AsyncStream& stream;
     bool busy = false;
-    std::array<char, read_size> buffer{};
 
     Impl(asio::any_io_executor ex, Options options)
-        : executor(std::move(ex))
-        , engine(std::move(options))
-        , stream(executor)
-        , timer(executor) {}
+        : driver(std::make_shared<detail::Driver>(std::move(ex), std::move(options)))
+        , engine(driver->engine)
+        , stream(driver->stream) {}
 
     // One operation at a time; the flag drops when the operation's coroutine ends.
     class Busy {
@@ -64,134 +51,11 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
         Impl& impl_;
     };
 
-    detail::Peer peer() const {
-        return {stream.remote_endpoint(), stream.remote_is_local(), stream.local_address_literal()};
-    }
+    [[nodiscard]] detail::Peer peer() const { return driver->peer(); }
 
-    // The deadline of one step: when it passes first, the step is cancelled.
-    void arm(net::Deadline deadline) {
-        timed_out = false;
-        const std::uint64_t mine = ++generation;
-        timer.expires_at(deadline);
-        timer.async_wait([weak = weak_from_this(), mine](const std::error_code& ec) {
-            if (ec) {
-                return;
-            }
-            const auto self = weak.lock();
-            if (self && self->generation == mine) {
-                self->timed_out = true;
-                self->stream.cancel();
-            }
-        });
-    }
+    void close() noexcept { driver->close(); }
 
-    void disarm() {
-        ++generation;
-        timer.cancel();
-    }
-
-    void close() noexcept {
-        stream.close();
-        engine.closed();
-    }
-
-    // Runs the operation just started on the engine to its end, and throws its error.
-    asio::awaitable<void> drive() {
-        // Options::stop may fire on any thread: it is handed to the executor.
-        stopped = false;
-        std::optional<std::stop_callback<std::function<void()>>> on_stop;
-        on_stop.emplace(engine.options().stop,
-                        std::function<void()>([weak = weak_from_this(), ex = executor] {
-                            asio::post(ex, [weak] {
-                                if (const auto self = weak.lock()) {
-                                    self->stopped = true;
-                                    self->stream.cancel();
-                                }
-                            });
-                        }));
-        for (;;) {
-            const detail::Need need = engine.next();
-            if (need.io == detail::Io::done) {
-                engine.finish();
-                co_return;
-            }
-            if (need.io == detail::Io::close) {
-                close();
-                continue;
-            }
-            std::optional<Error> failure;
-            std::size_t got = 0;
-            arm(need.deadline);
-            try {
-                if (stopped || engine.options().stop.stop_requested()) {
-                    stopped = true;
-                    throw Error(errc::cancelled, "cancelled (Options::stop)");
-                }
-                switch (need.io) {
-                    case detail::Io::connect:
-                        if (need.path.empty()) {
-                            co_await stream.connect(std::string(need.host), need.port);
-                        } else {
-                            co_await stream.connect_local(std::string(need.path));
-                        }
-                        break;
-                    case detail::Io::write:
-                        co_await stream.write_all(need.bytes);
-                        break;
-                    case detail::Io::read: {
-                        const std::size_t room = need.read_max == 0
-                                                     ? buffer.size()
-                                                     : std::min(buffer.size(), need.read_max);
-                        got = co_await stream.read_some(std::span<char>(buffer.data(), room));
-                        break;
-                    }
-                    case detail::Io::handshake:
-                        co_await stream.start_tls(need.tls, std::string(need.tls_name));
-                        break;
-                    case detail::Io::close:
-                    case detail::Io::done:
-                        break;
-                }
-            } catch (const Error& e) {
-                failure = e;
-            } catch (const std::system_error& e) {
-                // The operation's cancellation slot fired between two steps: Asio throws at
-                // the next co_await, before any I/O starts.
-                stream.close();
-                failure = Error(errc::cancelled, std::string("cancelled: ") + e.what());
-            }
-            disarm();
-            if (failure) {
-                if (timed_out) {
-                    stream.close();
-                    engine.failed(Error(errc::timeout, "timed out"));
-                } else if (stopped) {
-                    stream.close();
-                    engine.failed(Error(errc::cancelled, std::string("cancelled (Options::stop)")));
-                } else {
-                    engine.failed(*failure);
-                }
-                continue;
-            }
-            switch (need.io) {
-                case detail::Io::connect:
-                    engine.connected(peer());
-                    break;
-                case detail::Io::write:
-                    engine.wrote(need.bytes.size());
-                    break;
-                case detail::Io::read:
-                    engine.received(std::string_view(buffer.data(), got));
-                    break;
-                case detail::Io::handshake:
-                    engine.handshake_done();
-                    break;
-                case detail::Io::close:
-                case detail::Io::done:
-                    break;
-            }
-        }
-    }
+    asio::awaitable<void> drive() { return driver->drive(); }
 };
 
 AsyncClient::AsyncClient(asio::any_io_executor executor, Options options)
@@ -207,7 +71,7 @@ AsyncClient::~AsyncClient() {
 }
 
 asio::any_io_executor AsyncClient::get_executor() const {
-    return impl_->executor;
+    return impl_->driver->executor;
 }
 
 asio::awaitable<void> AsyncClient::do_connect(std::shared_ptr<Impl> self, std::string host,

@@ -1,89 +1,48 @@
 #include <missive/client/client.hpp>
 #include <missive/client/prepare.hpp>
-#include <missive/net/blocking_stream.hpp>
 
-#include "client/engine.hpp"
+#include "client/driver.hpp"
 
-#include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+
+#include <exception>
 #include <istream>
 #include <memory>
-#include <span>
 #include <utility>
 
 namespace missive::client {
 
-namespace {
-
-constexpr std::size_t read_size = std::size_t{16} * 1024;
-
-}  // namespace
-
-// The blocking driver: the engine decides, this loop does what it says on a BlockingStream.
+// The blocking client: the same driver loop as the AsyncClient, run to its end on a private
+// io_context for each operation.
 struct Client::Impl {
-    detail::Engine engine;
-    net::BlockingStream stream;
-    std::array<char, read_size> buffer{};
+    asio::io_context io{1};
+    std::shared_ptr<detail::Driver> driver;
+    detail::Engine& engine;
 
     explicit Impl(Options o)
-        : engine(std::move(o)) {}
-
-    detail::Peer peer() const {
-        return {stream.remote_endpoint(), stream.remote_is_local(), stream.local_address_literal()};
-    }
+        : driver(std::make_shared<detail::Driver>(io.get_executor(), std::move(o)))
+        , engine(driver->engine) {}
 
     // Runs the operation just started on the engine to its end, and throws its error.
     void run() {
-        const std::stop_token& stop = engine.options().stop;
-        for (;;) {
-            const detail::Need need = engine.next();
-            if (need.io == detail::Io::done) {
-                engine.finish();
-                return;
-            }
-            try {
-                switch (need.io) {
-                    case detail::Io::connect:
-                        if (need.path.empty()) {
-                            stream.connect(need.host, need.port, need.deadline, stop);
-                        } else {
-                            stream.connect_local(need.path, need.deadline, stop);
-                        }
-                        engine.connected(peer());
-                        break;
-                    case detail::Io::write:
-                        stream.write_all(need.bytes, need.deadline, stop);
-                        engine.wrote(need.bytes.size());
-                        break;
-                    case detail::Io::read: {
-                        const std::size_t room = need.read_max == 0
-                                                     ? buffer.size()
-                                                     : std::min(buffer.size(), need.read_max);
-                        const std::size_t n = stream.read_some(std::span<char>(buffer.data(), room),
-                                                               need.deadline, stop);
-                        engine.received(std::string_view(buffer.data(), n));
-                        break;
-                    }
-                    case detail::Io::handshake:
-                        stream.start_tls(need.tls, need.tls_name, need.deadline, stop);
-                        engine.handshake_done();
-                        break;
-                    case detail::Io::close:
-                        stream.close();
-                        engine.closed();
-                        break;
-                    case detail::Io::done:
-                        break;
-                }
-            } catch (const Error& e) {
-                engine.failed(e);
-            }
+        std::exception_ptr error;
+        bool finished = false;
+        asio::co_spawn(io, driver->drive(), [&](std::exception_ptr e) {
+            error = std::move(e);
+            finished = true;
+        });
+        io.restart();
+        io.run();
+        if (!finished) {
+            throw Error(errc::protocol, "internal error: the operation did not complete");
+        }
+        if (error) {
+            std::rethrow_exception(error);
         }
     }
 
-    void close() noexcept {
-        stream.close();
-        engine.closed();
-    }
+    void close() noexcept { driver->close(); }
 };
 
 Client::Client(Options options)
@@ -111,8 +70,8 @@ void Client::connect(const net::Url& url) {
 void Client::adopt(int fd, std::string_view server_name) {
     Impl& m = *impl_;
     m.close();
-    m.stream.adopt(fd);
-    m.engine.adopt(server_name, m.peer());
+    m.driver->stream.adopt(fd);
+    m.engine.adopt(server_name, m.driver->peer());
     m.run();
 }
 
@@ -242,11 +201,11 @@ void Client::close() noexcept {
 }
 
 const net::TlsInfo* Client::tls() const {
-    return impl_->stream.tls();
+    return impl_->driver->stream.tls();
 }
 
 bool Client::is_open() const {
-    return impl_->stream.is_open() && impl_->engine.usable();
+    return impl_->driver->stream.is_open() && impl_->engine.usable();
 }
 
 const smtp::Session& Client::session() const {

@@ -62,7 +62,7 @@ std::string names_of_peer(SSL* ssl) {
         return {};
     }
     std::string out;
-    auto add = [&out](std::string name) {
+    auto add = [&out](const std::string& name) {
         if (out.size() < 400) {
             out += (out.empty() ? "" : ", ") + name;
         }
@@ -231,7 +231,7 @@ struct AsyncStream::Impl {
             auto slot = asio::get_associated_cancellation_slot(handler);
             auto state = std::make_shared<State>();
             state->executor = asio::prefer(asio::get_associated_executor(handler, executor),
-                                           asio::execution::outstanding_work.tracked);
+                                           asio::execution::outstanding_work_t::tracked);
             state->handler.emplace(std::move(handler));
             auto abort = [state] { state->complete(asio::error::operation_aborted, {}); };
             abort_lookup = abort;

@@ -75,7 +75,7 @@ struct BlockingStream::Impl {
         asio::co_spawn(io, std::move(op), [&](std::exception_ptr e, T v) {
             finished = true;
             timer.cancel();
-            error = e;
+            error = std::move(e);
             value.emplace(std::move(v));
         });
         io.run();

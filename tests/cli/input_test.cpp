@@ -107,7 +107,7 @@ TEST(InputBuf, TellsTheSizeOfARegularFile) {
     std::filesystem::remove(path);
 }
 
-TEST(DeliverText, AReadErrorHalfWayAbortsWithoutTheFinalDot) {
+TEST(DeliverText, AReadErrorHalfWaySendsNothingOfTheMessage) {
     missive::testing::Server server([](missive::testing::Conversation& c) {
         c.send_line("220 mx.test");
         for (;;) {
@@ -137,7 +137,8 @@ TEST(DeliverText, AReadErrorHalfWayAbortsWithoutTheFinalDot) {
     EXPECT_EQ(status, missive::cli::exit_no_input);
     ASSERT_TRUE(server.wait_for(1));
     const std::string received = server.received();
-    EXPECT_NE(received.find("DATA\r\n"), std::string::npos) << received.substr(0, 200);
-    EXPECT_NE(received.find(std::string(100000, 'x')), std::string::npos) << "half way";
+    // The message is read once before MAIL (to find 8-bit octets), so the read error comes
+    // before any of the transaction is sent.
+    EXPECT_EQ(received.find("MAIL FROM"), std::string::npos) << received.substr(0, 200);
     EXPECT_EQ(received.find("\r\n.\r\n"), std::string::npos) << "the final dot was sent";
 }

@@ -1,6 +1,5 @@
 #pragma once
 
-
 #include <cstdint>
 #include <stop_token>
 #include <string>

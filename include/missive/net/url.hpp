@@ -28,12 +28,12 @@ namespace missive::net {
  * Unix-domain socket: `lmtp:///run/dovecot/lmtp` (Dovecot's LMTP, as Python's smtplib.LMTP).
  */
 struct Url {
-    std::string scheme{};    ///< lower-case
-    std::string host{};      ///< without brackets; "" with a socket path
+    std::string scheme{};       ///< lower-case
+    std::string host{};         ///< without brackets; "" with a socket path
     std::string socket_path{};  ///< a Unix-domain socket (`lmtp:///run/dovecot/lmtp`), else ""
-    std::uint16_t port = 0;  ///< as given, else the scheme's default
-    std::string user{};      ///< percent-decoded; "" when absent
-    std::string password{};  ///< percent-decoded; "" when absent
+    std::uint16_t port = 0;     ///< as given, else the scheme's default
+    std::string user{};         ///< percent-decoded; "" when absent
+    std::string password{};     ///< percent-decoded; "" when absent
     bool has_password = false;
     TlsMode tls = TlsMode::opportunistic;  ///< what the scheme asks for
     bool lmtp = false;

@@ -304,7 +304,8 @@ TEST(AsyncClient, CancellationAtEveryStep) {
         sink.stop();
         io.restart();
         io.run_for(2s);  // every handler runs dry: no operation left behind
-        EXPECT_TRUE(io.stopped()) << "step " << at << " between " << between << " failed " << (failed ? static_cast<int>(*failed) : -1);
+        EXPECT_TRUE(io.stopped()) << "step " << at << " between " << between << " failed "
+                                  << (failed ? static_cast<int>(*failed) : -1);
     }
     EXPECT_GT(cancelled, 0);
 }

@@ -594,10 +594,10 @@ TEST(Session, BdatTraceNamesEachChunkOnce) {
     (void)take_output(s);
     s.receive("250 2.0.0 5 octets\r\n");
     s.end_body();
-    EXPECT_EQ(lines, (std::vector<std::string>{"MAIL FROM:<alice@example.org>",
-                                                "RCPT TO:<bob@example.org>", "BDAT 5",
-                                                "[5 octets of message data]", "BDAT 2 LAST",
-                                                "[2 octets of message data]"}));
+    EXPECT_EQ(lines,
+              (std::vector<std::string>{
+                  "MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.org>", "BDAT 5",
+                  "[5 octets of message data]", "BDAT 2 LAST", "[2 octets of message data]"}));
 }
 
 TEST(Session, ChunkingInSeveralChunks) {
