@@ -54,13 +54,40 @@ std::string name_of(X509_NAME* name) {
     return out;
 }
 
+// Where a connection keeps the server's own certificate while it is verified: OpenSSL does not
+// keep a certificate it rejects, and its names are what a user needs to see then.
+int leaf_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// The verify callback: changes no verdict, only keeps the certificate being verified.
+int keep_leaf(int ok, X509_STORE_CTX* ctx) {
+    auto* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    X509* leaf = X509_STORE_CTX_get0_cert(ctx);
+    if (ssl != nullptr && leaf != nullptr && SSL_get_ex_data(ssl, leaf_index()) == nullptr &&
+        X509_up_ref(leaf) == 1) {
+        SSL_set_ex_data(ssl, leaf_index(), leaf);
+    }
+    return ok;
+}
+
+void drop_leaf(SSL* ssl) {
+    if (auto* leaf = static_cast<X509*>(SSL_get_ex_data(ssl, leaf_index()))) {
+        SSL_set_ex_data(ssl, leaf_index(), nullptr);
+        X509_free(leaf);
+    }
+}
+
 // The names a peer's certificate carries (its DNS and IP subject alternative names, else its
 // common name), for the message when it is not accepted: "mx.example.org, 192.0.2.1".
 std::string names_of_peer(SSL* ssl) {
-    X509* cert = SSL_get1_peer_certificate(ssl);
+    X509* cert = static_cast<X509*>(SSL_get_ex_data(ssl, leaf_index()));
     if (cert == nullptr) {
         return {};
     }
+    X509_up_ref(cert);
     std::string out;
     auto add = [&out](const std::string& name) {
         if (out.size() < 400) {
@@ -489,12 +516,17 @@ asio::awaitable<void> AsyncStream::start_tls(std::shared_ptr<TlsContext> context
         SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                  const_cast<char*>(name.c_str()));
     }
+    if (context->verifies()) {
+        SSL_set_verify(ssl, SSL_get_verify_mode(ssl), keep_leaf);
+    }
     std::error_code ec;
     try {
         co_await tls.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     } catch (const std::system_error& e) {
         ec = e.code();
     }
+    const std::string names = ec ? names_of_peer(ssl) : std::string();
+    drop_leaf(ssl);
     if (ec) {
         const long verify = SSL_get_verify_result(ssl);
         const std::string target = m.peer;
@@ -503,7 +535,6 @@ asio::awaitable<void> AsyncStream::start_tls(std::shared_ptr<TlsContext> context
             throw Error(errc::cancelled, "cancelled the TLS handshake with " + target);
         }
         if (verify != X509_V_OK) {
-            const std::string names = names_of_peer(ssl);
             throw Error(errc::certificate,
                         "certificate of " + target + " not accepted for \"" + name +
                             "\": " + X509_verify_cert_error_string(verify) +

@@ -109,7 +109,8 @@ TEST(Tls, UnknownCaFails) {
     EXPECT_EQ(kind, errc::certificate);
     EXPECT_EQ(what,
               "certificate of 127.0.0.1:" + std::to_string(port) +
-                  " not accepted for \"127.0.0.1\": self-signed certificate in certificate chain");
+                  " not accepted for \"127.0.0.1\": self-signed certificate in certificate chain"
+                  " (it names localhost, 127.0.0.1)");
 }
 
 TEST(Tls, WrongNameFails) {
