@@ -79,13 +79,13 @@ if(MISSIVE_RUN_CLANG_TIDY AND CMAKE_EXPORT_COMPILE_COMMANDS)
   # The files whose coroutines drive Asio get every check but clang-analyzer-core.CallAndMessage:
   # clang 14's analyzer does not model C++20 coroutines and reports Asio's awaitable frame
   # pointer as uninitialized at every co_await (a false positive inside asio/impl/awaitable.hpp).
-  set(MISSIVE_COROUTINE_FILES "(net/async_stream|net/blocking_stream|client/driver|client/async_client|client/client)[.]cpp")
+  set(MISSIVE_COROUTINE_FILES "(net/async_stream|net/blocking_stream|client/driver|client/async_client|client/client)[.]cpp$")
   add_test(NAME clang_tidy COMMAND ${MISSIVE_RUN_CLANG_TIDY} -quiet -j 2 -p ${CMAKE_BINARY_DIR}
-                                   "^(?!.*/src/${MISSIVE_COROUTINE_FILES}).*/(src|tools)/")
+                                   "^${PROJECT_SOURCE_DIR}/(src|tools)/(?!${MISSIVE_COROUTINE_FILES})")
   set_tests_properties(clang_tidy PROPERTIES LABELS lint TIMEOUT 900)
   add_test(NAME clang_tidy_coroutines COMMAND ${MISSIVE_RUN_CLANG_TIDY} -quiet -j 2
                                    -p ${CMAKE_BINARY_DIR} -checks=-clang-analyzer-core.CallAndMessage
-                                   "/src/${MISSIVE_COROUTINE_FILES}$")
+                                   "^${PROJECT_SOURCE_DIR}/src/${MISSIVE_COROUTINE_FILES}")
   set_tests_properties(clang_tidy_coroutines PROPERTIES LABELS lint TIMEOUT 900)
 endif()
 
