@@ -1,5 +1,6 @@
-// libFuzzer target: net::Url::parse. Property: never crash; what parses prints back (with every
-// part percent-encoded) to a URL that parses to the same fields.
+// libFuzzer target: net::Url::parse. Property: never crash; a URL names a host and a port, or a
+// socket path alone; what names a host prints back (with every part percent-encoded) to a URL
+// that parses to the same fields.
 #include <missive/error.hpp>
 #include <missive/net/url.hpp>
 
@@ -38,6 +39,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         u = Url::parse(text);
     } catch (const missive::Error&) {
+        return 0;
+    }
+    if (!u.socket_path.empty()) {
+        // A Unix-domain socket: a path, and neither host nor port.
+        if (u.socket_path.front() != '/' || !u.host.empty() || u.port != 0) {
+            std::abort();
+        }
         return 0;
     }
     if (u.host.empty() || u.port == 0) {
