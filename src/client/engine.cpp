@@ -500,26 +500,16 @@ Need Engine::next() {
                         .deadline = connect_deadline_,
                         .read_max = proxy_->input_wanted()};
             case Stage::implicit_tls:
-            case Stage::session:
+                return handshake_need();
             case Stage::quitting:
-                if (stage_ == Stage::implicit_tls) {
-                    tls_name_ =
-                        opts_.tls_options.peer_name.empty() ? host_ : opts_.tls_options.peer_name;
-                    return {.io = Io::handshake,
-                            .deadline = from_now(opts_.command_timeout, "command_timeout"),
-                            .tls = net::TlsContext::shared(opts_.tls_options),
-                            .tls_name = tls_name_};
+                if (session_.want() == smtp::Want::output) {
+                    return {
+                        .io = Io::write, .deadline = write_deadline(), .bytes = session_.output()};
                 }
-                if (stage_ == Stage::quitting) {
-                    if (session_.want() == smtp::Want::output) {
-                        return {.io = Io::write,
-                                .deadline = write_deadline(),
-                                .bytes = session_.output()};
-                    }
-                    after_close_ = Stage::idle;
-                    stage_ = Stage::closing;
-                    continue;
-                }
+                after_close_ = Stage::idle;
+                stage_ = Stage::closing;
+                continue;
+            case Stage::session:
                 switch (session_.want()) {
                     case smtp::Want::output:
                         return {.io = Io::write,
@@ -528,15 +518,7 @@ Need Engine::next() {
                     case smtp::Want::input:
                         return {.io = Io::read, .deadline = read_deadline()};
                     case smtp::Want::tls_handshake:
-                        // The context for these settings, made once per process (trust store
-                        // loaded once) and holding the sessions resumed on reconnection.
-                        tls_name_ = opts_.tls_options.peer_name.empty()
-                                        ? host_
-                                        : opts_.tls_options.peer_name;
-                        return {.io = Io::handshake,
-                                .deadline = from_now(opts_.command_timeout, "command_timeout"),
-                                .tls = net::TlsContext::shared(opts_.tls_options),
-                                .tls_name = tls_name_};
+                        return handshake_need();
                     case smtp::Want::body: {
                         if (!body_) {
                             stage_ = Stage::idle;  // data(): the caller writes the body
@@ -564,6 +546,17 @@ Need Engine::next() {
                 }
         }
     }
+}
+
+// A TLS handshake against the name the certificate must carry, with the context for these
+// settings (made once per process, trust store loaded once, holding the sessions resumed on
+// reconnection).
+Need Engine::handshake_need() {
+    tls_name_ = opts_.tls_options.peer_name.empty() ? host_ : opts_.tls_options.peer_name;
+    return {.io = Io::handshake,
+            .deadline = from_now(opts_.command_timeout, "command_timeout"),
+            .tls = net::TlsContext::shared(opts_.tls_options),
+            .tls_name = tls_name_};
 }
 
 void Engine::wrote(std::size_t n) {

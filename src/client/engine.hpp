@@ -155,7 +155,7 @@ private:
     void fail(std::exception_ptr error, bool close);
     void bail(const Error& error);
     void abandon_body(const std::exception& e);
-    Need session_need();
+    Need handshake_need();
     [[nodiscard]] std::string default_local_name() const;
     [[nodiscard]] bool plaintext_ok() const;
 
