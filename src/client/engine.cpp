@@ -4,9 +4,14 @@
 
 #include "client/local_name.hpp"
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
 #include <utility>
+#include <variant>
 
 namespace missive::client::detail {
 
@@ -390,6 +395,39 @@ void Engine::send(const smtp::Envelope& envelope, const mime::Message& message) 
         session_.send(envelope_);
         keep_result_ = true;
     });
+}
+
+Outcome not_sent(std::size_t index, const std::optional<Error>& cause) {
+    Outcome o;
+    o.index = index;
+    std::string why = cause ? std::string(cause->what()) : std::string("the connection is closed");
+    Error::Details d;
+    d.connection_usable = false;
+    if (cause) {
+        d.reply = cause->reply();
+        d.cause = cause->cause();
+    }
+    o.error = Error(errc::connection_lost,
+                    "not sent: the connection failed before this message went out (" + why + ")",
+                    std::move(d));
+    return o;
+}
+
+void Engine::send(const Letter& letter) {
+    if (const auto* text = std::get_if<std::string>(&letter.content)) {
+        send(letter.envelope, std::string_view(*text));
+    } else if (const auto* message = std::get_if<mime::Message>(&letter.content)) {
+        send(letter.envelope, *message);
+    } else {
+        const auto& path = std::get<std::filesystem::path>(letter.content);
+        auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
+        if (!*file) {
+            throw Error(errc::invalid_input, "cannot open the message file " + path.string() +
+                                                 ": " + std::generic_category().message(errno));
+        }
+        file_ = std::move(file);
+        send(letter.envelope, *file_);
+    }
 }
 
 void Engine::mail(std::string_view from, const smtp::MailParams& params) {

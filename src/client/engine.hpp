@@ -11,6 +11,7 @@
 // of each wait, whether an error closes the connection, message preparation and DKIM — is
 // made here, once, for every driver.
 
+#include <missive/client/letter.hpp>
 #include <missive/client/options.hpp>
 #include <missive/error.hpp>
 #include <missive/mime/message.hpp>
@@ -65,6 +66,10 @@ struct Peer {
     std::string local_literal{};  ///< this end as an address literal; "" when unknown
 };
 
+/** The outcome of a letter that never went out because the connection failed before it
+ * (`cause`: that failure): transient, safe to send again. */
+Outcome not_sent(std::size_t index, const std::optional<Error>& cause);
+
 class Engine {
 public:
     explicit Engine(Options options);
@@ -81,6 +86,9 @@ public:
     void send(const smtp::Envelope& envelope, std::string_view message);
     void send(const smtp::Envelope& envelope, std::istream& message);
     void send(const smtp::Envelope& envelope, const mime::Message& message);
+    /** A letter in any of its forms; a file is opened here (errc::invalid_input when it
+     * cannot be) and read as it goes. */
+    void send(const Letter& letter);
     void mail(std::string_view from, const smtp::MailParams& params);
     void rcpt(std::string_view to, const smtp::RcptParams& params);
     void data();
@@ -190,6 +198,7 @@ private:
 
     smtp::Envelope envelope_;
     std::unique_ptr<Outgoing> body_;
+    std::unique_ptr<std::istream> file_;  // a Letter's file, while it is sent
     std::unique_ptr<sasl::Mechanism> mechanism_;
 };
 

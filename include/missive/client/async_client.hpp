@@ -3,6 +3,7 @@
 // The asynchronous client, on standalone Asio (link missive::asio as well as missive::missive;
 // this is the one public header that names Asio).
 
+#include <missive/client/letter.hpp>
 #include <missive/client/options.hpp>
 #include <missive/error.hpp>
 #include <missive/mime/message.hpp>
@@ -22,9 +23,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -145,6 +148,15 @@ public:
         return spawn(do_send(impl_, std::move(envelope), message), std::forward<Token>(token));
     }
 
+    /** As Client::send_all; `letters` must stay valid until it completes, and `on_outcome` is
+     * called on the client's executor. Completion: `void(std::exception_ptr)`. */
+    template <typename Token>
+    auto async_send_all(std::span<const Letter> letters, std::function<void(Outcome)> on_outcome,
+                        Token&& token) {
+        return spawn(do_send_all(impl_, letters, std::move(on_outcome)),
+                     std::forward<Token>(token));
+    }
+
     /** MAIL FROM alone. Completion: `void(std::exception_ptr, smtp::Reply)`, as the others
      * below. */
     template <typename Token>
@@ -255,6 +267,9 @@ private:
     static asio::awaitable<smtp::SendResult> do_send(std::shared_ptr<Impl> self,
                                                      smtp::Envelope envelope,
                                                      const mime::Message& message);
+    static asio::awaitable<void> do_send_all(std::shared_ptr<Impl> self,
+                                             std::span<const Letter> letters,
+                                             std::function<void(Outcome)> on_outcome);
     static asio::awaitable<smtp::Reply> do_mail(std::shared_ptr<Impl> self, std::string from,
                                                 smtp::MailParams params);
     static asio::awaitable<smtp::Reply> do_rcpt(std::shared_ptr<Impl> self, std::string to,

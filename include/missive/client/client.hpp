@@ -1,5 +1,6 @@
 #pragma once
 
+#include <missive/client/letter.hpp>
 #include <missive/client/options.hpp>
 #include <missive/error.hpp>
 #include <missive/mime/message.hpp>
@@ -12,9 +13,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -158,6 +161,23 @@ public:
     /** As above with an envelope of the caller's, independent of the message's headers. */
     [[nodiscard]] smtp::SendResult send(const smtp::Envelope& envelope,
                                         const mime::Message& message);
+
+    /**
+     * Sends many messages on this connection, one round trip per message: the end of one
+     * message's data and the commands of the next go in one write (RFC 2920 3.1; with CHUNKING,
+     * MAIL, RCPT and `BDAT n LAST` in one write, RFC 3030). Recipients beyond the server's
+     * LIMITS RCPTMAX (RFC 9422), or answered 452 "too many recipients", go in further
+     * transactions of the same message.
+     *
+     * `on_outcome` is called once per letter, in order, as each verdict arrives. A refusal of
+     * one message never touches the next. When the connection fails, the letter whose end of
+     * data was sent has errc::outcome_unknown, and every letter not yet sent gets the
+     * connection's error (transient: safe to send again); then the call returns. No retries:
+     * that is `Pool`'s job. `on_outcome` should not throw (what it throws ends the call, the
+     * connection closed).
+     * @throws Error only for a call in the wrong state (not connected: errc::invalid_input)
+     */
+    void send_all(std::span<const Letter> letters, const std::function<void(Outcome)>& on_outcome);
 
     /**
      * AUTH with `Options::credentials` (connect() does this by itself when they are set).

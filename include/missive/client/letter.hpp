@@ -1,0 +1,58 @@
+#pragma once
+
+// One message to send in bulk (Client::send_all, AsyncClient::async_send_all, Pool) and what
+// became of it.
+
+#include <missive/error.hpp>
+#include <missive/mime/message.hpp>
+#include <missive/smtp/envelope.hpp>
+#include <missive/smtp/result.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <variant>
+
+namespace missive::client {
+
+/**
+ * A message and its envelope, ready to be sent by any of the bulk interfaces. The content is
+ * one of three forms:
+ *  - a ready message as text (header and body; line ends are normalised to CRLF);
+ *  - a built `mime::Message` (written as it goes out, 8bit when the server offers 8BITMIME);
+ *  - a ready message in a file, read in pieces each time it is sent (bounded memory for any
+ *    size; the file must stay in place until the letter's outcome is reported).
+ */
+struct Letter {
+    smtp::Envelope envelope{};
+    std::variant<std::string, mime::Message, std::filesystem::path> content{};
+
+    Letter() = default;
+    /** A built message; the envelope from its headers (client::envelope_of). */
+    explicit Letter(mime::Message message);
+    Letter(smtp::Envelope envelope, mime::Message message);
+    Letter(smtp::Envelope envelope, std::string text);
+    Letter(smtp::Envelope envelope, std::filesystem::path file);
+};
+
+/**
+ * What became of one letter, reported exactly once. `error` is empty when the message was
+ * accepted for at least one recipient (`result` lists each recipient with its reply; some may
+ * be refused). Otherwise it says why, and its predicates tell what to do:
+ *  - `error->outcome_unknown()`: the connection failed after the end of the data was sent and
+ *    before the server's verdict; the message may have been delivered. Not retried unless
+ *    duplicates are allowed.
+ *  - `error->transient()`: a 4xx or a connection problem that lasted through every attempt.
+ *  - `error->permanent()`: refused (5xx, every recipient refused, too large, bad input).
+ */
+struct Outcome {
+    std::size_t index = 0;         ///< the letter's position in the order it was given
+    smtp::SendResult result{};     ///< recipient by recipient, as far as it got
+    std::optional<Error> error{};  ///< empty: accepted (for at least one recipient)
+    unsigned attempts = 0;         ///< transactions tried for it (1 unless retried)
+
+    [[nodiscard]] bool accepted() const { return !error.has_value(); }
+};
+
+}  // namespace missive::client

@@ -1,0 +1,105 @@
+#pragma once
+
+// A pool of connections to one server, with a shared rate limit and retries: the way to send
+// many messages (receipts, notifications, newsletters) from few threads.
+
+#include <missive/client/letter.hpp>
+#include <missive/client/options.hpp>
+#include <missive/net/url.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace missive::client {
+
+/** How a Pool spreads, paces and retries its messages; every field has a usable default. */
+struct PoolOptions {
+    /// Connections open at most at once; each is opened when there is work for it.
+    std::size_t connections = 4;
+    /// Messages one connection carries before it is closed with QUIT and a new one opened;
+    /// 0: no limit of ours (the server's LIMITS MAILMAX still counts, RFC 9422).
+    std::size_t messages_per_connection = 1000;
+    /// A connection unused this long is closed with QUIT.
+    std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
+    /// Messages sent one after the other on a connection without waiting for the replies of
+    /// the previous ones (one round trip per message, RFC 2920 3.1); 1 waits for each.
+    std::size_t pipeline_depth = 32;
+    /// Messages per second, over all connections together (token bucket without burst:
+    /// never more than one message ahead of the rate). Unset: no limit.
+    std::optional<double> rate_per_second{};
+    /// Messages per minute, over all connections; with both set, both hold.
+    std::optional<double> rate_per_minute{};
+    /// Attempts for a message that meets a transient failure (4xx, a dropped connection, a
+    /// 421, a timeout): after the last one its outcome is that failure.
+    unsigned max_attempts = 3;
+    /// Wait before the second attempt, doubled for each later one, with ±25% jitter.
+    std::chrono::milliseconds backoff = std::chrono::seconds(1);
+    /// The longest wait between attempts.
+    std::chrono::milliseconds max_backoff = std::chrono::minutes(1);
+    /// Retry a message whose outcome is unknown (the connection failed after its end of data
+    /// went out): it may then arrive twice. Off: it is reported as errc::outcome_unknown.
+    bool allow_duplicates = false;
+};
+
+/** Counters of a Pool, for progress and metrics. */
+struct PoolStats {
+    std::uint64_t submitted = 0;  ///< letters given to the pool
+    std::uint64_t accepted = 0;   ///< outcomes: accepted for at least one recipient
+    std::uint64_t failed = 0;     ///< outcomes with an error (refused, transient, unknown)
+    std::uint64_t retries = 0;    ///< attempts after the first
+    std::uint64_t connections_opened = 0;
+    std::size_t queued = 0;     ///< waiting for a connection (or a retry time)
+    std::size_t in_flight = 0;  ///< on a connection now
+    std::size_t open_connections = 0;
+};
+
+/**
+ * Up to `PoolOptions::connections` connections to one server, all made with the same
+ * `Options` (so the same TLS and credential settings: a connection is never shared between
+ * settings), opened when needed and reused across messages. A connection is reopened after a
+ * 421, a drop or an idle timeout; a message that met a transient failure is tried again (up to
+ * `max_attempts`, with backoff), on any connection. The rate limit is shared by all of them.
+ * TLS sessions are resumed across the pool's connections (the shared TlsContext).
+ *
+ * Thread-safe: `send` and `submit` may be called from any number of threads. The connections
+ * run on one thread of the pool's own. Every letter's `Outcome` is reported exactly once:
+ * returned by `send`, or given to `submit`'s callback (on the pool's thread: it must not block
+ * on the pool). The async interface is in <missive/client/async_pool.hpp>.
+ */
+class Pool {
+public:
+    /** @throws Error errc::config when `server` and `options` contradict (as Client::connect) */
+    Pool(net::Url server, Options options = {}, PoolOptions pool = {});
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+    Pool(Pool&&) = delete;
+    Pool& operator=(Pool&&) = delete;
+    /** As shutdown(): waits for what was submitted, then QUIT on every connection. */
+    ~Pool();
+
+    /** Sends `letter` (retrying as PoolOptions says) and waits for its outcome. */
+    [[nodiscard]] Outcome send(Letter letter);
+
+    /** Queues `letter`; `done` gets its outcome (with `index` = the order of submission,
+     * counted from 0 for this pool) on the pool's thread. @return that index */
+    std::size_t submit(Letter letter, std::function<void(Outcome)> done);
+
+    /** Waits until every letter submitted so far has its outcome. */
+    void drain();
+
+    /** Drains, then closes every connection with QUIT; later sends fail with
+     * errc::invalid_input. */
+    void shutdown();
+
+    [[nodiscard]] PoolStats stats() const;
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace missive::client
