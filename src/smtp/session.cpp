@@ -1151,6 +1151,10 @@ void Session::command(std::string_view line, std::string_view redacted_trace) {
     s.queue(Cmd::raw, std::string(line), 0, shown);
 }
 
+bool Session::accepts_body() const {
+    return s_->stage != Stage::failed && s_->body_open();
+}
+
 bool Session::can_send_next() const {
     return s_->can_chain();
 }

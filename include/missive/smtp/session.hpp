@@ -209,6 +209,10 @@ public:
      * failure. */
     std::optional<Settled> take_settled();
 
+    /** @return true when `write_body` may be called now, even with output still to write
+     * (an owner may gather a piece of data with what waits, for one write). */
+    [[nodiscard]] bool accepts_body() const;
+
     /** Streams message data; call while in the body step, as often as needed. */
     void write_body(std::string_view bytes);
 
