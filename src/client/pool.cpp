@@ -364,6 +364,10 @@ struct Pool::Impl {
                 }
                 carried = 0;
                 set_open(counted_open, true);
+                if (client->tls() != nullptr && client->tls()->session_resumed) {
+                    const std::lock_guard lock(mutex);
+                    ++counts.tls_sessions_resumed;
+                }
             }
             std::vector<Item> batch = take(std::min(
                 {pool.pipeline_depth, room(*client, carried), limiter.batch_within(batch_span)}));

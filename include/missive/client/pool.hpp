@@ -52,8 +52,9 @@ struct PoolStats {
     std::uint64_t failed = 0;     ///< outcomes with an error (refused, transient, unknown)
     std::uint64_t retries = 0;    ///< attempts after the first
     std::uint64_t connections_opened = 0;
-    std::size_t queued = 0;     ///< waiting for a connection (or a retry time)
-    std::size_t in_flight = 0;  ///< on a connection now
+    std::uint64_t tls_sessions_resumed = 0;  ///< connections whose TLS resumed a session
+    std::size_t queued = 0;                  ///< waiting for a connection (or a retry time)
+    std::size_t in_flight = 0;               ///< on a connection now
     std::size_t open_connections = 0;
 };
 
