@@ -7,6 +7,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <utility>
 
 int main(int argc, char** argv) {
     if (argc != 4) {
@@ -21,9 +22,9 @@ int main(int argc, char** argv) {
         std::atomic<int> failed{0};
         auto work = [&](int first) {
             for (int i = first; i < 20; i += 2) {
-                missive::client::Letter letter({.from = from, .to = {to}},
-                                               "Subject: receipt " + std::to_string(i) +
-                                                   "\r\n\r\nThank you.\r\n");
+                missive::client::Letter letter(
+                    {.from = from, .to = {to}},
+                    "Subject: receipt " + std::to_string(i) + "\r\n\r\nThank you.\r\n");
                 pool.submit(std::move(letter), [&](const missive::client::Outcome& o) {
                     if (!o.accepted()) {  // after every attempt the PoolOptions allow
                         std::cerr << "letter " << o.index << ": " << o.error->what() << '\n';
