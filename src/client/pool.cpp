@@ -37,6 +37,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -450,12 +451,23 @@ struct Pool::Impl {
         return index;
     }
 
+    // Waiting on the pool's thread would wait for itself.
+    void not_on_pool_thread(const char* what) const {
+        if (std::this_thread::get_id() == thread.get_id()) {
+            throw Error(errc::invalid_input, std::string("Pool::") + what +
+                                                 " called on the pool's thread (from a "
+                                                 "callback): it would wait for itself");
+        }
+    }
+
     void drain() {
+        not_on_pool_thread("drain");
         std::unique_lock lock(mutex);
         settled.wait(lock, [this] { return outstanding == 0; });
     }
 
     void shutdown() {
+        not_on_pool_thread("shutdown");
         {
             const std::lock_guard lock(mutex);
             closed = true;
@@ -486,6 +498,7 @@ Pool::~Pool() {
 }
 
 Outcome Pool::send(Letter letter) {
+    impl_->not_on_pool_thread("send");
     std::promise<Outcome> promise;
     std::future<Outcome> future = promise.get_future();
     impl_->submit(std::move(letter), [&promise](Outcome o) { promise.set_value(std::move(o)); });

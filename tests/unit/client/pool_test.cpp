@@ -582,6 +582,43 @@ TEST(AsyncPool, CoAwaitFromACoroutineResumesOnItsExecutor) {
     EXPECT_EQ(mta.accepted().size(), 3U);
 }
 
+TEST(AsyncPool, CoAwaitOnAThreadPoolsStrand) {
+    Mta mta;
+    Pool pool(mta.url(), options(), fast(2));
+    asio::thread_pool threads(2);
+    auto strand = asio::make_strand(threads.get_executor());
+    std::promise<bool> on_strand;
+    asio::co_spawn(
+        strand,
+        [&]() -> asio::awaitable<void> {
+            const Outcome o =
+                co_await missive::client::async_send(pool, letter(1), asio::use_awaitable);
+            on_strand.set_value(o.accepted() && strand.running_in_this_thread());
+        },
+        asio::detached);
+    auto result = on_strand.get_future();
+    ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+    EXPECT_TRUE(result.get());
+    threads.join();
+}
+
+TEST(Pool, WaitingFromACallbackIsRefused) {
+    Mta mta;
+    Pool pool(mta.url(), options(), fast(1));
+    std::promise<std::string> refused;
+    pool.submit(letter(0), [&](const Outcome&) {
+        try {
+            (void)pool.send(letter(1));
+            refused.set_value("no error");
+        } catch (const missive::Error& e) {
+            refused.set_value(e.what());
+        }
+    });
+    EXPECT_EQ(refused.get_future().get(),
+              "Pool::send called on the pool's thread (from a callback): it would wait for "
+              "itself");
+}
+
 TEST(AsyncPool, CallbackTokenAndFuture) {
     Mta mta;
     Pool pool(mta.url(), options(), fast(2));
