@@ -28,10 +28,13 @@ struct PoolOptions {
     /// Messages sent one after the other on a connection without waiting for the replies of
     /// the previous ones (one round trip per message, RFC 2920 3.1); 1 waits for each.
     std::size_t pipeline_depth = 32;
-    /// Messages per second, over all connections together (token bucket without burst:
-    /// never more than one message ahead of the rate). Unset: no limit.
+    /// Messages per second, over all connections together (GCRA, a token bucket without
+    /// burst: never ahead of the rate, however many connections start at once). A connection
+    /// takes k letters only with k slots, at most as many as come within 100 ms, and sends
+    /// them when the last one comes. Unset: no limit.
     std::optional<double> rate_per_second{};
-    /// Messages per minute, over all connections; with both set, both hold.
+    /// Messages per minute, over all connections; with both set, both hold (without burst,
+    /// that is the longer of the two intervals).
     std::optional<double> rate_per_minute{};
     /// Attempts for a message that meets a transient failure (4xx, a dropped connection, a
     /// 421, a timeout): after the last one its outcome is that failure.
