@@ -37,13 +37,16 @@ struct Letter {
 };
 
 /**
- * What became of one letter, reported exactly once. `error` is empty when the message was
- * accepted for at least one recipient (`result` lists each recipient with its reply; some may
- * be refused). Otherwise it says why, and its predicates tell what to do:
+ * What became of one letter, reported exactly once. `error` is empty when every recipient has
+ * its answer and at least one accepted the message (`result` lists each recipient with its
+ * reply; some may be refused). Otherwise it says why, and `result` still lists the recipients
+ * that did accept it (a letter split over several transactions may fail part way): send again
+ * only to the others. The error's predicates tell what to do:
  *  - `error->outcome_unknown()`: the connection failed after the end of the data was sent and
  *    before the server's verdict; the message may have been delivered. Not retried unless
  *    duplicates are allowed.
- *  - `error->transient()`: a 4xx or a connection problem that lasted through every attempt.
+ *  - `error->transient()`: a 4xx or a connection problem (that lasted through every attempt,
+ *    for a Pool).
  *  - `error->permanent()`: refused (5xx, every recipient refused, too large, bad input).
  */
 struct Outcome {
