@@ -52,7 +52,7 @@ struct Letter {
 struct Outcome {
     std::size_t index = 0;         ///< the letter's position in the order it was given
     smtp::SendResult result{};     ///< recipient by recipient, as far as it got
-    std::optional<Error> error{};  ///< empty: accepted (for at least one recipient)
+    std::optional<Error> error{};  ///< empty: accepted, every recipient answered (above)
     unsigned attempts = 0;         ///< transactions tried for it (1 unless retried)
 
     [[nodiscard]] bool accepted() const { return !error.has_value(); }
