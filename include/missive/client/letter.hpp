@@ -10,6 +10,9 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <istream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -22,11 +25,17 @@ namespace missive::client {
  *  - a ready message as text (header and body; line ends are normalised to CRLF);
  *  - a built `mime::Message` (written as it goes out, 8bit when the server offers 8BITMIME);
  *  - a ready message in a file, read in pieces each time it is sent (bounded memory for any
- *    size; the file must stay in place until the letter's outcome is reported).
+ *    size; the file must stay in place until the letter's outcome is reported);
+ *  - a ready message from a `MessageSource`, a function that opens a fresh stream of it for
+ *    each attempt (a database BLOB, an object store …), read in pieces as it goes.
  */
 struct Letter {
+    /** Opens the message from its start; called once per attempt, on the sending thread. A
+     * null result or a stream that fails is the letter's errc::invalid_input. */
+    using MessageSource = std::function<std::unique_ptr<std::istream>()>;
+
     smtp::Envelope envelope{};
-    std::variant<std::string, mime::Message, std::filesystem::path> content{};
+    std::variant<std::string, mime::Message, std::filesystem::path, MessageSource> content{};
 
     Letter() = default;
     /** A built message; the envelope from its headers (client::envelope_of). */
@@ -34,6 +43,7 @@ struct Letter {
     Letter(smtp::Envelope envelope, mime::Message message);
     Letter(smtp::Envelope envelope, std::string text);
     Letter(smtp::Envelope envelope, std::filesystem::path file);
+    Letter(smtp::Envelope envelope, MessageSource source);
 };
 
 /**
