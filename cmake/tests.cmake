@@ -21,6 +21,7 @@ set_tests_properties(mime_header_python PROPERTIES LABELS unit)
 # Hostile and broken servers.
 file(GLOB MISSIVE_ADVERSARIAL_TESTS CONFIGURE_DEPENDS tests/adversarial/*_test.cpp)
 add_executable(missive_adversarial_tests ${MISSIVE_ADVERSARIAL_TESTS})
+target_include_directories(missive_adversarial_tests PRIVATE tests)
 target_link_libraries(missive_adversarial_tests PRIVATE missive missive_warnings GTest::gmock_main)
 gtest_discover_tests(missive_adversarial_tests PROPERTIES LABELS adversarial DISCOVERY_TIMEOUT 60)
 

@@ -3,6 +3,8 @@
 #include <missive/client/client.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,11 +21,7 @@ using namespace std::chrono_literals;
 namespace {
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.command_timeout = 2s;
-    o.data_block_timeout = o.final_reply_timeout = 2s;
-    return o;
+    return missive::test::client_options(2s);
 }
 
 // Connects and says EHLO to a server whose handler misbehaves right after the greeting.

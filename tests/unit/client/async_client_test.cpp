@@ -6,6 +6,7 @@
 #include <missive/client/client.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
 #include "support/clients.hpp"
 #include "support/throws.hpp"
 
@@ -37,10 +38,7 @@ using namespace std::chrono_literals;
 namespace {
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.command_timeout = o.data_block_timeout = o.final_reply_timeout = 5s;
-    return o;
+    return missive::test::client_options();
 }
 
 Envelope envelope(std::vector<std::string> to = {"bob@example.org"}) {

@@ -5,6 +5,7 @@
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
 #include "support/clients.hpp"
 #include "support/failing_buf.hpp"
 #include "support/throws.hpp"
@@ -34,11 +35,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.command_timeout = 30s;
-    o.data_block_timeout = o.final_reply_timeout = 30s;
-    return o;
+    return missive::test::client_options(30s);
 }
 
 Envelope envelope() {

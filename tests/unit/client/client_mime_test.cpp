@@ -5,6 +5,7 @@
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
 #include "support/clients.hpp"
 
 #include <gtest/gtest.h>
@@ -26,11 +27,7 @@ using namespace std::chrono_literals;
 namespace {
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.command_timeout = 5s;
-    o.data_block_timeout = o.final_reply_timeout = 5s;
-    return o;
+    return missive::test::client_options();
 }
 
 // A server offering `extensions` that accepts everything and keeps what it was sent.

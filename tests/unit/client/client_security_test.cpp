@@ -5,6 +5,7 @@
 #include <missive/net/url.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
 #include "support/clients.hpp"
 #include "support/throws.hpp"
 
@@ -30,11 +31,7 @@ using namespace std::chrono_literals;
 namespace {
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.command_timeout = 5s;
-    o.data_block_timeout = o.final_reply_timeout = 5s;
-    return o;
+    return missive::test::client_options();
 }
 
 // A SOCKS5 proxy (RFC 1928, no authentication) that tunnels to itself, whatever name it is asked

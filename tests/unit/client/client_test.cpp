@@ -3,6 +3,7 @@
 #include <missive/send.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
 #include "support/clients.hpp"
 #include "support/throws.hpp"
 
@@ -46,11 +47,7 @@ S: 250 ENHANCEDSTATUSCODES
 )";
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.command_timeout = 5s;
-    o.data_block_timeout = o.final_reply_timeout = 5s;
-    return o;
+    return missive::test::client_options();
 }
 
 Envelope envelope(std::vector<std::string> to = {"bob@example.org"}) {

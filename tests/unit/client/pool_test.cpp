@@ -6,6 +6,8 @@
 #include <missive/client/pool.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
+
 #include <asio.hpp>
 #include <gtest/gtest.h>
 
@@ -179,10 +181,7 @@ bool eventually(Done done) {
 }
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.connect_timeout = o.command_timeout = o.data_block_timeout = o.final_reply_timeout = 5s;
-    return o;
+    return missive::test::client_options();
 }
 
 PoolOptions fast(std::size_t connections = 4) {

@@ -5,6 +5,7 @@
 #include <missive/mime/builder.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/client_options.hpp"
 #include "support/clients.hpp"
 
 #include <gtest/gtest.h>
@@ -31,11 +32,7 @@ using namespace std::chrono_literals;
 namespace {
 
 Options options() {
-    Options o;
-    o.local_name = "client.test";
-    o.command_timeout = 20s;
-    o.data_block_timeout = o.final_reply_timeout = 20s;
-    return o;
+    return missive::test::client_options(20s);
 }
 
 Letter letter(int n, std::vector<std::string> to = {"bob@example.org"}) {
