@@ -113,13 +113,12 @@ void Batch::ended(std::size_t index, const smtp::SendResult& result,
         // 452 with progress: the rest go in a further transaction (without progress they stay
         // refused, transient, and the caller retries later).
         if (accepted_here) {
-            for (std::size_t i = 0; i < result.recipients.size(); ++i) {
-                if (too_many(result.recipients[i])) {
-                    const auto& to = letters_[index].envelope.to;
-                    const auto it =
-                        std::find_if(to.begin(), to.end(), [&](const smtp::Recipient& x) {
-                            return x.address == result.recipients[i].address;
-                        });
+            const auto& to = letters_[index].envelope.to;
+            for (const auto& r : result.recipients) {
+                if (too_many(r)) {
+                    const auto it = std::find_if(
+                        to.begin(), to.end(),
+                        [&](const smtp::Recipient& x) { return x.address == r.address; });
                     if (it != to.end()) {
                         again.push_back(*it);
                     }

@@ -42,8 +42,9 @@ public:
      * letter, its recipients cut at `rcpt_max`), or nullopt when there is none now. */
     std::optional<Next> next(std::optional<std::uint64_t> rcpt_max);
 
-    /** A transaction of letter `job` ended with `result` (and `error`, when it failed). */
-    void ended(std::size_t job, const smtp::SendResult& result, const std::optional<Error>& error);
+    /** A transaction of letter `index` ended with `result` (and `error`, when it failed). */
+    void ended(std::size_t index, const smtp::SendResult& result,
+               const std::optional<Error>& error);
 
     /** The connection failed (`cause`): every letter not yet reported gets its outcome now,
      * as far as it got. */

@@ -19,6 +19,7 @@
 #include "smtp/data_encoder.hpp"
 #include "util/text.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace missive::smtp {
@@ -169,22 +170,13 @@ struct Session::State {
     [[nodiscard]] bool sending(const Transaction& t) const { return is_prior(t) || op == Op::send; }
 
     [[nodiscard]] bool outstanding(const Transaction& t) const {
-        for (const Pending& p : pending) {
-            if (p.txn == t.seq) {
-                return true;
-            }
-        }
-        return false;
+        return std::ranges::any_of(pending, [&](const Pending& p) { return p.txn == t.seq; });
     }
 
     // Still waiting for the verdict on the message data of `t`.
     [[nodiscard]] bool awaiting_verdict(const Transaction& t) const {
-        for (const Pending& p : pending) {
-            if (p.txn == t.seq && p.cmd == Cmd::data_end) {
-                return true;
-            }
-        }
-        return false;
+        return std::ranges::any_of(
+            pending, [&](const Pending& p) { return p.txn == t.seq && p.cmd == Cmd::data_end; });
     }
 
     // ---- errors ----
