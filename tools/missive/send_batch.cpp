@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -159,6 +160,14 @@ int send_batch(const BatchFlags& f, const Target& target, const std::string& def
     settings.base = base;
     settings.default_from = default_from;
     settings.window = 4 * sink_settings.connections * sink_settings.pipeline_depth;
+    if (f.rate > 0 || f.rate_per_minute > 0) {
+        // Paced: about two seconds of messages in flight, so that Ctrl-C (which lets them
+        // finish) is answered in about two seconds, not after minutes of a slow rate.
+        const double per_second = std::min(f.rate > 0 ? f.rate : 1e9,
+                                           f.rate_per_minute > 0 ? f.rate_per_minute / 60 : 1e9);
+        const auto paced = static_cast<std::size_t>(std::ceil(per_second * 2));
+        settings.window = std::clamp(paced, sink_settings.connections, settings.window);
+    }
     settings.retry_failed = f.retry_failed;
     settings.total = total;
     settings.warn = [tty](const std::string& text) {
