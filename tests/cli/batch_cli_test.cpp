@@ -50,7 +50,7 @@ std::map<std::string, int> received(const fs::path& maildir) {
         const std::string text = read_text(f.path());
         const auto at = text.find("X-Batch-Id: ");
         if (at != std::string::npos) {
-            ++count[text.substr(at + 12, text.find('\r', at) - at - 12)];
+            ++count[text.substr(at + 12, text.find_first_of("\r\n", at) - at - 12)];
         }
     }
     return count;
@@ -82,6 +82,7 @@ TEST(CliBatch, SendsEveryMessageOnceAndRecordsIt) {
     EXPECT_EQ(lines_in(dir / "orders.results.jsonl"), 40U);
     const auto got = received(capture.maildir());
     EXPECT_EQ(got.size(), 40U);
+    EXPECT_EQ(got.begin()->first, "m0");
     for (const auto& [id, n] : got) {
         EXPECT_EQ(n, 1) << id;
     }
@@ -134,6 +135,41 @@ TEST(CliBatch, PlainProgressLinesWhenNotATerminal) {
               R"("unknown":0,"invalid":0,"skipped":0,"not_sent":0,"results":"b.results.jsonl",)"
               R"("exit":0})"
               "\n");
+}
+
+TEST(CliBatch, ReadyMessagesAndAttachments) {
+    const fs::path dir = scratch();
+    const Capture capture(dir);
+    fs::create_directories(dir / "in");
+    std::ofstream(dir / "in" / "ready.eml")
+        << "From: s@example.org\nTo: r@example.org\nBcc: hidden@example.org\nX-Batch-Id: "
+           "ready\nSubject: ready\n\nbody\n";
+    std::ofstream(dir / "in" / "report.csv") << "a,b\n1,2\n";
+    std::ofstream(dir / "in" / "b.jsonl")
+        << R"({"id":"r","message":"ready.eml"})"
+        << "\n"
+        << R"({"id":"a","to":"r@example.org","bcc":"b@example.org","text":"see","attach":"report.csv","headers":{"X-Batch-Id":"attached"}})"
+        << "\n";
+    const Outcome r =
+        run(dir, "send --batch in/b.jsonl --from 'Shop <shop@example.org>'" + server(capture));
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(fs::exists(dir / "in" / "b.results.jsonl"));
+    std::string all;
+    for (const auto& f : fs::directory_iterator(capture.maildir() / "new")) {
+        // Without the envelope capture writes on top (X-Missive-Rcpt): Bcc is there, rightly.
+        const std::string text = read_text(f.path());
+        EXPECT_TRUE(text.find(", <hidden@example.org>\n") != std::string::npos ||
+                    text.find(", <b@example.org>\n") != std::string::npos)
+            << text;
+        all += text.substr(text.find("\nReceived: "));
+    }
+    EXPECT_EQ(all.find("hidden@"), std::string::npos) << all;
+    EXPECT_EQ(all.find("b@example.org"), std::string::npos) << all;
+    EXPECT_EQ(all.find("Bcc:"), std::string::npos) << all;
+    EXPECT_NE(all.find("filename=report.csv"), std::string::npos) << all;
+    EXPECT_NE(all.find("From: Shop <shop@example.org>"), std::string::npos) << all;
+    const auto got = received(capture.maildir());
+    EXPECT_EQ(got.size(), 2U);
 }
 
 TEST(CliBatch, OneMessageFlagsAreRefused) {

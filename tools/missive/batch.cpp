@@ -103,10 +103,10 @@ std::string progress_text(const BatchCounts& counts, std::uint64_t total, double
                " sent, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
                " skipped; " + rate_text(rate) + " msg/s" + (eta.empty() ? "" : ", " + eta);
     }
-    const std::string text = std::to_string(done) + of + "  sent " + std::to_string(sent) +
-                             "  failed " + std::to_string(failed) +
-                             (skipped > 0 ? "  skipped " + std::to_string(skipped) : "") + "  " +
-                             rate_text(rate) + " msg/s" + (eta.empty() ? "" : "  " + eta);
+    std::string text = std::to_string(done) + of + "  sent " + std::to_string(sent) + "  failed " +
+                       std::to_string(failed) +
+                       (skipped > 0 ? "  skipped " + std::to_string(skipped) : "") + "  " +
+                       rate_text(rate) + " msg/s" + (eta.empty() ? "" : "  " + eta);
     if (total == 0) {
         return text;
     }

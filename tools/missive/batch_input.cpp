@@ -20,7 +20,7 @@ namespace {
 using nlohmann::json;
 
 std::string type_name(const json& v) {
-    return std::string(v.type_name());
+    return {v.type_name()};
 }
 
 std::string string_field(const json& v, const std::string& key) {
@@ -127,7 +127,7 @@ BatchEntry parse_batch_line(std::string_view text, std::size_t line,
             composing.push_back(key);
         } else if (key == "headers") {
             if (!value.is_object()) {
-                throw BatchLineError("\"headers\" must be an object of \"Name\": \"value\", not " +
+                throw BatchLineError(R"("headers" must be an object of "Name": "value", not )" +
                                      type_name(value));
             }
             for (const auto& [name, field] : value.items()) {
@@ -157,7 +157,7 @@ BatchEntry parse_batch_line(std::string_view text, std::size_t line,
     }
     if (has_message) {
         if (!composing.empty()) {
-            throw BatchLineError("\"message\" (a ready message) cannot go with \"" +
+            throw BatchLineError(R"("message" (a ready message) cannot go with ")" +
                                  composing.front() + "\"");
         }
         entry.content = std::move(ready);

@@ -118,8 +118,8 @@ std::string result_record(const std::optional<std::string>& id, std::size_t line
         }
     }
     r["queue_id"] = queue_id;
-    r["reply"] = std::move(reply);
-    r["recipients"] = std::move(recipients);
+    r["reply"] = reply;
+    r["recipients"] = recipients;
     if (error_kind.empty()) {
         r["error"] = nullptr;
     } else {

@@ -105,7 +105,7 @@ Composed compose(const MessageSpec& spec, const std::string& default_from, bool 
     }
     if (spec.to.empty() && spec.cc.empty() && spec.bcc.empty()) {
         throw UsageError(flag_style ? "no recipient: give --to, --cc or --bcc"
-                                    : "no recipient: give \"to\", \"cc\" or \"bcc\"");
+                                    : R"(no recipient: give "to", "cc" or "bcc")");
     }
     for (const auto& path : spec.inline_files) {
         check_readable(path, field("--inline", "inline"));

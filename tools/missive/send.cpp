@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <fstream>
 #include <iostream>
@@ -36,7 +37,7 @@ struct SendFlags {
 
 // --batch takes every message from its file: the flags that make one message have no place.
 void check_batch_flags(const SendFlags& f) {
-    const std::pair<bool, const char*> single[] = {
+    const std::array<std::pair<bool, const char*>, 13> single{{
         {!f.to.empty(), "--to"},
         {!f.cc.empty(), "--cc"},
         {!f.bcc.empty(), "--bcc"},
@@ -50,7 +51,7 @@ void check_batch_flags(const SendFlags& f) {
         {!f.add_headers.empty(), "--add-header"},
         {!f.message.empty(), "--message"},
         {f.target.dry_run, "--dry-run"},
-    };
+    }};
     for (const auto& [given, flag] : single) {
         if (given) {
             throw UsageError(std::string(flag) +
