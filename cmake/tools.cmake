@@ -11,11 +11,6 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/missive/main.cpp)
   target_include_directories(missive_cli_objects PUBLIC tools/missive)
   target_link_libraries(missive_cli_objects PUBLIC missive::missive missive_asio CLI11::CLI11
     tomlplusplus::tomlplusplus nlohmann_json::nlohmann_json PRIVATE missive_warnings)
-  # `send --batch` delivers through client::Pool once the library defines it (src/client/
-  # pool.cpp); until then through connections of its own (tools/missive/batch_sink.cpp).
-  if(EXISTS ${PROJECT_SOURCE_DIR}/src/client/pool.cpp)
-    target_compile_definitions(missive_cli_objects PRIVATE MISSIVE_HAVE_POOL=1)
-  endif()
   # The target cannot be called `missive` (that is the library); the file is.
   add_executable(missive_cli tools/missive/main.cpp)
   set_target_properties(missive_cli PROPERTIES OUTPUT_NAME missive)

@@ -68,9 +68,8 @@ struct SinkSettings {
 };
 
 /**
- * @return a sink that sends through `client::Pool` to `server` with `options` (the Target of
- * `missive send`); built before the Pool is in the library, connections of its own with the
- * same behaviour (N connections, retries of transient failures, a shared rate)
+ * @return a sink that sends through a `client::Pool` to `server` with `options` (the Target of
+ * `missive send`): N connections, retries of transient failures, one shared rate
  * @throws Error errc::config when the server and options contradict
  */
 std::unique_ptr<LetterSink> make_smtp_sink(const std::string& server,
