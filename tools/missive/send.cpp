@@ -126,7 +126,8 @@ void add_send(CLI::App& app, int& status) {
     auto flags = std::make_shared<SendFlags>();
     CLI::App* cmd = app.add_subcommand(
         "send",
-        "Send a message composed from flags, or a ready one (--message). With no server "
+        "Send a message composed from flags, a ready one (--message), or a batch of them "
+        "(--batch FILE.jsonl). With no server "
         "configured (--server, --account, MISSIVE_SERVER or a default account) the message is "
         "saved as a .eml file in the outbox instead.");
     SendFlags& f = *flags;
@@ -153,20 +154,25 @@ void add_send(CLI::App& app, int& status) {
     cmd->add_option("--batch", batch.batch,
                     "Send many messages: one JSON object per line of FILE (- for stdin), "
                     "through --connections connections, with progress on stderr and every "
-                    "outcome in --results; run again to resume (see missive(1), BATCHES)");
+                    "outcome in --results; run again to resume (see missive(1), BATCHES)")
+        ->type_name("FILE");
     cmd->add_option("--connections", batch.connections,
                     "With --batch: connections to the server at once")
+        ->type_name("N")
         ->capture_default_str()
         ->check(CLI::Range(1, 100));
     cmd->add_option("--rate", batch.rate,
                     "With --batch: at most R messages per second, over all connections")
+        ->type_name("R")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--rate-per-minute", batch.rate_per_minute,
                     "With --batch: at most R messages per minute (with --rate, both hold)")
+        ->type_name("R")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--results", batch.results,
                     "With --batch: the results file (JSON Lines, appended; default FILE without "
-                    ".jsonl, then .results.jsonl); messages recorded there are not sent again");
+                    ".jsonl, then .results.jsonl); messages recorded there are not sent again")
+        ->type_name("FILE");
     cmd->add_flag("--retry-failed", batch.retry_failed,
                   "With --batch: send again the messages the results file says were deferred "
                   "(4xx, connection failures), never those whose outcome is unknown");
@@ -174,6 +180,7 @@ void add_send(CLI::App& app, int& status) {
                   "With --batch: no progress and no summary when every message was accepted");
     cmd->add_option("--progress-interval", batch.progress_interval,
                     "With --batch, when stderr is not a terminal: seconds between progress lines")
+        ->type_name("SECONDS")
         ->capture_default_str()
         ->check(CLI::Range(0.1, 86400.0));
     TargetFlags& t = f.target;
