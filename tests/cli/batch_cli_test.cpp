@@ -172,6 +172,20 @@ TEST(CliBatch, ReadyMessagesAndAttachments) {
     EXPECT_EQ(got.size(), 2U);
 }
 
+TEST(CliBatch, StandardInputNeedsAResultsFile) {
+    const fs::path dir = scratch();
+    const Capture capture(dir);
+    const std::string input = batch_line(0) + batch_line(1);
+    const Outcome bare = run(dir, "send --batch -" + server(capture), input);
+    EXPECT_EQ(bare.status, 64);
+    EXPECT_EQ(bare.err, "missive: --batch - (standard input) needs --results FILE\n");
+    const Outcome r = run(dir, "send --batch - --results r.jsonl -q" + server(capture), input);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(lines_in(dir / "r.jsonl"), 2U);
+    EXPECT_EQ(received(capture.maildir()).size(), 2U);
+}
+
 TEST(CliBatch, OneMessageFlagsAreRefused) {
     const Outcome r = run(scratch(),
                           "send --batch b.jsonl --to x@example.org --server "
