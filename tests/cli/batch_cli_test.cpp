@@ -194,8 +194,8 @@ TEST(CliBatch, OneMessageFlagsAreRefused) {
     EXPECT_EQ(r.err, "missive: --to cannot go with --batch: each line of the batch says it\n");
 }
 
-// The batch is killed with SIGKILL half way, right after a result line was written (the rate
-// keeps the next message 100 ms away, so none is between the server's reply and its record:
+// The batch is killed with SIGKILL half way, right after result lines were written (the rate
+// keeps the next messages 100 ms away, so none is between the server's reply and its record:
 // that window, documented in missive(1), is not what this test is about), then run again.
 TEST(CliBatch, KilledHalfWayThenResumedSendsNothingTwice) {
     const fs::path dir = scratch();
@@ -226,6 +226,16 @@ TEST(CliBatch, KilledHalfWayThenResumedSendsNothingTwice) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (lines_in(results) < total / 2 && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    // Letters paced together go together: wait until their records are all there (30 ms
+    // without a new one; the next letters are 100 ms or more away).
+    for (std::size_t seen = lines_in(results);;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        const std::size_t now = lines_in(results);
+        if (now == seen) {
+            break;
+        }
+        seen = now;
     }
     ::kill(pid, SIGKILL);
     int status = 0;
