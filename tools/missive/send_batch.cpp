@@ -137,11 +137,16 @@ int send_batch(const BatchFlags& f, const Target& target, const std::string& def
     const PriorResults prior = read_results(results_path);
     ResultsFile results(results_path);
     const bool tty = ::isatty(2) == 1;
-    if (!f.quiet && !prior.latest.empty()) {
-        std::cerr << "missive: batch: resuming: " << prior.latest.size()
-                  << " messages are recorded in " << printable(results_path.string())
-                  << "; they are not sent again"
-                  << (f.retry_failed ? " (but those deferred, with --retry-failed)" : "") << '\n';
+    // Invalid lines are read again (nothing was sent for them), and deferred messages too with
+    // --retry-failed: they are not counted as done.
+    const auto done = static_cast<std::size_t>(
+        std::count_if(prior.latest.begin(), prior.latest.end(), [&f](const auto& entry) {
+            return entry.second != BatchStatus::invalid &&
+                   !(f.retry_failed && entry.second == BatchStatus::deferred);
+        }));
+    if (!f.quiet && done > 0) {
+        std::cerr << "missive: batch: resuming: " << done << " messages are recorded in "
+                  << printable(results_path.string()) << "; they are not sent again\n";
     }
     if (!f.quiet && prior.unreadable_lines > 0) {
         std::cerr << "missive: batch: " << prior.unreadable_lines << " lines of "
