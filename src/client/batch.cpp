@@ -93,17 +93,18 @@ void Batch::ended(std::size_t index, const smtp::SendResult& result,
         merged.queue_id = result.queue_id;
     }
     merged.message_sent = merged.message_sent || result.message_sent;
-    // The message itself refused (at the end of the data): its recipients did not get it,
-    // whatever their RCPT replies said.
-    const bool message_refused =
-        error && error->reply() && result.data_reply && !result.data_reply->positive();
+    // A transaction that failed (MAIL, DATA or the message refused, the connection lost)
+    // delivered to nobody, whatever the RCPT replies said; the reply that failed it stands for
+    // theirs.
     std::vector<smtp::Recipient> again;
     bool accepted_here = false;
     for (const auto& r : result.recipients) {
         smtp::RecipientResult rr = r;
-        if (message_refused && rr.accepted) {
+        if (error && rr.accepted) {
             rr.accepted = false;
-            rr.reply = *result.data_reply;
+            if (error->reply()) {
+                rr.reply = *error->reply();
+            }
         }
         accepted_here = accepted_here || rr.accepted;
         merged.recipients.push_back(std::move(rr));

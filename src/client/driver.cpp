@@ -91,17 +91,22 @@ asio::awaitable<void> Driver::drive() {
                             }
                         });
                     }));
+
     // However the operation ends, no timer outlives it.
     struct Unwatch {
         Driver& d;
+
         explicit Unwatch(Driver& driver)
             : d(driver) {}
+
         Unwatch(const Unwatch&) = delete;
         Unwatch& operator=(const Unwatch&) = delete;
         Unwatch(Unwatch&&) = delete;
         Unwatch& operator=(Unwatch&&) = delete;
+
         ~Unwatch() { d.unwatch(); }
     } const unwatch(*this);
+
     for (;;) {
         const detail::Need need = engine.next();
         if (need.io == detail::Io::done) {

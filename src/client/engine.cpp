@@ -414,6 +414,13 @@ void Engine::start_letter(const Letter& letter, smtp::Envelope envelope) {
         body_ = outgoing_text(*text, opts_, session_.capabilities(), envelope_);
     } else if (const auto* message = std::get_if<mime::Message>(&letter.content)) {
         body_ = outgoing_message(*message, opts_, session_.capabilities(), envelope_);
+    } else if (const auto* source = std::get_if<Letter::MessageSource>(&letter.content)) {
+        std::unique_ptr<std::istream> stream = *source ? (*source)() : nullptr;
+        if (!stream || !*stream) {
+            throw Error(errc::invalid_input, "the letter's message source gave no stream");
+        }
+        file_ = std::move(stream);
+        body_ = outgoing_stream(*file_, opts_, session_.capabilities(), envelope_);
     } else {
         const auto& path = std::get<std::filesystem::path>(letter.content);
         auto file = std::make_unique<std::ifstream>(path, std::ios::binary);

@@ -21,4 +21,8 @@ Letter::Letter(smtp::Envelope e, std::filesystem::path file)
     : envelope(std::move(e))
     , content(std::move(file)) {}
 
+Letter::Letter(smtp::Envelope e, MessageSource source)
+    : envelope(std::move(e))
+    , content(std::move(source)) {}
+
 }  // namespace missive::client

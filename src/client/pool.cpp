@@ -58,6 +58,23 @@ struct Item {
     unsigned attempts = 0;         // transactions tried
     bool free_retry_used = false;  // the one retry that does not count (see settle)
     std::function<void(Outcome)> done;
+    // Recipients an earlier attempt delivered to (a letter split over several transactions
+    // whose connection failed part way): a retry goes to the others only, and the outcome
+    // lists these too.
+    std::vector<smtp::RecipientResult> delivered{};
+
+    void keep_delivered(const Outcome& outcome) {
+        for (const auto& r : outcome.result.recipients) {
+            if (r.accepted) {
+                delivered.push_back(r);
+            }
+        }
+        std::erase_if(letter.envelope.to, [&](const smtp::Recipient& to) {
+            return std::any_of(
+                delivered.begin(), delivered.end(),
+                [&](const smtp::RecipientResult& d) { return d.address == to.address; });
+        });
+    }
 };
 
 // Nothing of the letter reached the server in a way that could deliver it: the connection was
@@ -164,6 +181,8 @@ struct Pool::Impl {
     void report(Item& item, Outcome outcome) {
         outcome.index = item.index;
         outcome.attempts = item.attempts;
+        auto& recipients = outcome.result.recipients;
+        recipients.insert(recipients.begin(), item.delivered.begin(), item.delivered.end());
         {
             const std::lock_guard lock(mutex);
             --counts.in_flight;
@@ -404,6 +423,7 @@ struct Pool::Impl {
         }
         std::vector<std::optional<Clock::duration>> again(batch.size());
         std::vector<bool> settled_here(batch.size(), false);
+        std::vector<std::optional<Outcome>> retried(batch.size());
         const auto on_outcome = [&](Outcome outcome) {
             const std::size_t i = outcome.index;
             if (i >= batch.size() || settled_here[i]) {
@@ -413,6 +433,8 @@ struct Pool::Impl {
             again[i] = retry_delay(batch[i], outcome);
             if (!again[i]) {
                 report(batch[i], std::move(outcome));
+            } else {
+                retried[i] = std::move(outcome);
             }
         };
         std::optional<Error> failure;
@@ -427,6 +449,9 @@ struct Pool::Impl {
             }
             if (again[i]) {
                 batch[i].letter = std::move(letters[i]);
+                if (retried[i]) {
+                    batch[i].keep_delivered(*retried[i]);
+                }
                 requeue(std::move(batch[i]), *again[i]);
             }
         }

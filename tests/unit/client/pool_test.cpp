@@ -435,6 +435,32 @@ TEST(Pool, TransientFailuresRetriedWithBackoffUpToMaxAttempts) {
     EXPECT_EQ(always.mails(), 2U);
 }
 
+// A letter split over transactions (RCPTMAX) whose connection fails part way: the retry goes
+// to the recipients not yet delivered to, and the outcome lists all of them.
+TEST(Pool, RetryAfterAPartialDeliveryGoesToTheRestOnly) {
+    Mta mta({.ehlo_extra = {"LIMITS RCPTMAX=2"}, .at_mail = [](std::size_t global, std::size_t) {
+                 return global == 1 ? Fault::drop : Fault::none;
+             }});
+    Pool pool(mta.url(), options(), fast(1));
+    Envelope e;
+    e.from = "alice@example.org";
+    for (const char* to : {"a@example.org", "b@example.org", "c@example.org", "d@example.org"}) {
+        e.to.emplace_back(to);
+    }
+    const Outcome o = pool.send(Letter(e, std::string("X-Id: 9\r\n\r\nsplit\r\n")));
+    ASSERT_TRUE(o.accepted()) << o.error->what();
+    EXPECT_EQ(o.attempts, 2U);
+    EXPECT_EQ(o.result.accepted(), (std::vector<std::string>{"a@example.org", "b@example.org",
+                                                             "c@example.org", "d@example.org"}));
+    pool.shutdown();
+    ASSERT_GE(mta.server().connections(), 2U);
+    const std::string retry = mta.server().received(1);
+    EXPECT_EQ(retry.find("<a@example.org>"), std::string::npos) << retry;
+    EXPECT_EQ(retry.find("<b@example.org>"), std::string::npos) << retry;
+    EXPECT_NE(retry.find("RCPT TO:<c@example.org>"), std::string::npos) << retry;
+    EXPECT_NE(retry.find("RCPT TO:<d@example.org>"), std::string::npos) << retry;
+}
+
 TEST(Pool, PermanentFailureReportedAtOnce) {
     Mta mta;
     Pool pool(mta.url(), options(), fast(1));

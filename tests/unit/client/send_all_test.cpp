@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -293,4 +295,29 @@ TYPED_TEST(SendAll, NotConnectedIsTheCallersMistake) {
     } catch (const missive::Error& e) {
         EXPECT_EQ(e.kind(), errc::invalid_input);
     }
+}
+
+TYPED_TEST(SendAll, MessageSourceOpenedForEachAttempt) {
+    Sink sink(Behaviour{});
+    TypeParam client(options());
+    client.connect("127.0.0.1", sink.server.port());
+    Envelope e;
+    e.from = "alice@example.org";
+    e.to.emplace_back("bob@example.org");
+    int opened = 0;
+    const Letter::MessageSource source = [&opened]() -> std::unique_ptr<std::istream> {
+        ++opened;
+        return std::make_unique<std::istringstream>("Subject: from a source\r\n\r\nhi\r\n");
+    };
+    const std::vector<Letter> letters{
+        Letter(e, source), Letter(e, source),
+        Letter(e, Letter::MessageSource([] { return std::unique_ptr<std::istream>(); }))};
+    const auto out = send_all(client, letters);
+    ASSERT_EQ(out.size(), 3U);
+    EXPECT_TRUE(out[0].accepted());
+    EXPECT_TRUE(out[1].accepted());
+    ASSERT_FALSE(out[2].accepted());
+    EXPECT_EQ(out[2].error->kind(), errc::invalid_input);
+    EXPECT_EQ(opened, 2);
+    EXPECT_EQ(sink.taken, 2);
 }
