@@ -276,8 +276,14 @@ TEST(BatchLetter, ReadyFileStreamedOrWithoutBcc) {
         cli::make_letter(cli::parse_batch_line(R"({"message":"bcc.eml"})", 1, dir), "");
     ASSERT_EQ(bcc.envelope.to.size(), 2U);
     EXPECT_EQ(bcc.envelope.to[1].address, "secret@example.org");
-    EXPECT_EQ(std::get<std::string>(bcc.content),
-              "From: s@example.org\r\nTo: r@example.org\r\n\r\nbody\n");
+    // Streamed too, opened afresh for each attempt: the header without Bcc, then the body.
+    const auto& source = std::get<client::Letter::MessageSource>(bcc.content);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const std::unique_ptr<std::istream> in = source();
+        std::ostringstream text;
+        text << in->rdbuf();
+        EXPECT_EQ(text.str(), "From: s@example.org\r\nTo: r@example.org\r\n\r\nbody\n");
+    }
 }
 
 TEST(BatchResults, RecordIsExact) {
@@ -316,6 +322,15 @@ TEST(BatchResults, StatusOfErrors) {
     o.error =
         Error(errc::reply_permanent, "554", {.reply = smtp::Reply{554, std::nullopt, {"no"}}});
     EXPECT_EQ(cli::status_of(o), cli::BatchStatus::refused);
+    // Delivered to one recipient before a transient failure for the others: never deferred,
+    // which --retry-failed would send again to all of them.
+    o.error =
+        Error(errc::reply_transient, "451", {.reply = smtp::Reply{451, std::nullopt, {"later"}}});
+    o.result.recipients.push_back(
+        {"a@example.org", true, smtp::Reply{250, smtp::EnhancedCode{2, 1, 5}, {"ok"}}});
+    o.result.recipients.push_back(
+        {"b@example.org", false, smtp::Reply{451, smtp::EnhancedCode{4, 5, 3}, {"later"}}});
+    EXPECT_EQ(cli::status_of(o), cli::BatchStatus::partial);
 }
 
 TEST(BatchRun, EveryMessageRecordedOnce) {

@@ -117,7 +117,7 @@ client::Letter make_letter(const BatchEntry& entry, const std::string& default_f
 /** What became of a message, as the results file names it. */
 enum class BatchStatus {
     accepted,  ///< by every recipient
-    partial,   ///< by some recipients, refused by others
+    partial,   ///< by some recipients; refused by, or failed for, the others (see error)
     refused,   ///< permanently (5xx, every recipient refused, too large)
     deferred,  ///< a transient failure through every attempt (4xx, connection): may be retried
     unknown,   ///< the connection failed after the end of the data: may have been delivered

@@ -9,8 +9,8 @@
 
 #include <cerrno>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <system_error>
 
 namespace missive::cli {
@@ -53,6 +53,28 @@ std::string resolve(const std::filesystem::path& base, const std::string& path) 
     const std::filesystem::path p(path);
     return p.is_absolute() || base.empty() ? path : (base / p).string();
 }
+
+// A ready message whose header was rewritten (Bcc taken out): that header, then the body from
+// the file, from where the header ended.
+class RewrittenMessage : public std::istream {
+public:
+    RewrittenMessage(std::string header, const std::filesystem::path& file, std::streamoff body_at)
+        : std::istream(nullptr)
+        , header_(std::move(header))
+        , file_(file, std::ios::binary)
+        , buf_(header_, file_) {
+        file_.seekg(body_at);
+        rdbuf(&buf_);
+        if (!file_) {
+            setstate(std::ios::badbit);  // the letter's errc::invalid_input
+        }
+    }
+
+private:
+    std::string header_;
+    std::ifstream file_;
+    PrefixedBuf buf_;
+};
 
 }  // namespace
 
@@ -184,13 +206,17 @@ client::Letter make_letter(const BatchEntry& entry, const std::string& default_f
         // The file goes as it is, read in pieces each time it is sent.
         return {std::move(m.envelope), ready.path};
     }
-    // Bcc is never written: the header without it, then the body from the file.
-    std::ostringstream text;
-    text << m.header << in.rdbuf();
-    if (in.bad()) {
+    // Bcc is never written: the header without it, then the body read from the file in pieces,
+    // opened afresh for each attempt.
+    const std::streamoff body_at = in.tellg();
+    if (body_at < 0) {
         throw InputError("\"message\" '" + path + "' cannot be read");
     }
-    return {std::move(m.envelope), text.str()};
+    client::Letter::MessageSource source = [header = std::move(m.header), file = ready.path,
+                                            body_at]() -> std::unique_ptr<std::istream> {
+        return std::make_unique<RewrittenMessage>(header, file, body_at);
+    };
+    return {std::move(m.envelope), std::move(source)};
 }
 
 }  // namespace missive::cli

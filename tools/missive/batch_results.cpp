@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <ctime>
@@ -74,6 +75,12 @@ BatchStatus status_of(const client::Outcome& o) {
     }
     if (o.error->outcome_unknown()) {
         return BatchStatus::unknown;
+    }
+    // Delivered to some recipients before the failure (a letter split over transactions): not
+    // to be sent again as a whole, which --retry-failed would do to a deferred one.
+    if (std::any_of(o.result.recipients.begin(), o.result.recipients.end(),
+                    [](const smtp::RecipientResult& r) { return r.accepted; })) {
+        return BatchStatus::partial;
     }
     if (o.error->kind() == errc::invalid_input) {
         return BatchStatus::invalid;  // refused by the library before anything was sent
