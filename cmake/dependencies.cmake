@@ -15,3 +15,9 @@ set_target_properties(missive_asio PROPERTIES EXPORT_NAME asio)
 target_include_directories(missive_asio SYSTEM INTERFACE ${MISSIVE_ASIO_INCLUDE_DIR})
 target_compile_definitions(missive_asio INTERFACE ASIO_NO_DEPRECATED ASIO_HAS_CO_AWAIT=1)
 target_link_libraries(missive_asio INTERFACE Threads::Threads)
+
+# The missive CLI only (cmake/tools.cmake): CLI11, toml++ and nlohmann/json (the JSON Lines of
+# `send --batch`), all header-only. The library itself needs none of them.
+if(MISSIVE_BUILD_TOOLS AND EXISTS ${PROJECT_SOURCE_DIR}/tools/missive/main.cpp)
+  find_package(nlohmann_json 3.10 CONFIG REQUIRED)
+endif()

@@ -9,6 +9,7 @@ packages=(
   libssl-dev libasio-dev libidn2-dev
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   libcli11-dev libtomlplusplus-dev             # the missive CLI
+  nlohmann-json3-dev                           # the CLI's JSON (send --batch); not the library
   clang libclang-rt-14-dev                     # fuzz targets (libFuzzer)
   clang-tidy clang-format                      # the lint tests
   # test servers and clients (tests/integration/scripts)

@@ -163,6 +163,7 @@ ReadyMessage read_ready_message(std::istream& in, const std::vector<std::string>
     ready.has_from = block.find("From") != nullptr;
     ready.has_date = block.find("Date") != nullptr;
     ready.has_message_id = block.find("Message-ID") != nullptr;
+    ready.removed_bcc = block.find("Bcc") != nullptr || block.find("Resent-Bcc") != nullptr;
     if (ready.envelope.to.empty()) {
         throw Error(errc::invalid_input,
                     "no recipient: the message has no To, Cc or Bcc, and none was given");

@@ -77,6 +77,7 @@ struct ReadyMessage {
     bool has_from = false;        ///< the header has a From field
     bool has_date = false;        ///< … a Date field
     bool has_message_id = false;  ///< … a Message-ID field
+    bool removed_bcc = false;     ///< a Bcc or Resent-Bcc field was taken out
 };
 
 /**

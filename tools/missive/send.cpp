@@ -3,17 +3,19 @@
 #include <missive/error.hpp>
 #include <missive/mime/builder.hpp>
 
-#include "advice.hpp"
 #include "commands.hpp"
+#include "compose.hpp"
 #include "deliver.hpp"
 #include "exit_codes.hpp"
 #include "failure.hpp"
 #include "message_input.hpp"
+#include "send_batch.hpp"
 #include "text.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <fstream>
 #include <iostream>
@@ -30,131 +32,54 @@ struct SendFlags {
     std::string from;
     std::vector<std::string> to, cc, bcc, attach, inline_files, headers, add_headers;
     std::string subject, text, text_file, html_file, message;
+    BatchFlags batch;
 };
 
-// Throws InputError (exit 66) with the OS's reason when `path` cannot be read: checked before
-// anything is built or sent, so a missing --attach never reaches a server.
-void check_readable(const std::string& path, std::string_view flag) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        ec = std::make_error_code(std::errc::is_a_directory);
-    } else if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd < 0) {
-        ec = std::error_code(errno, std::generic_category());
-    } else {
-        ::close(fd);
-    }
-    if (ec) {
-        throw InputError(std::string(flag) + " '" + path +
-                         "' cannot be read: " + std::generic_category().message(ec.value()));
-    }
-}
-
-std::string read_file(const std::string& path, std::string_view flag) {
-    check_readable(path, flag);
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (in.bad()) {
-        throw InputError(std::string(flag) + " '" + path + "' cannot be read");
-    }
-    return s.str();
-}
-
-using AddAddresses = mime::Builder& (mime::Builder::*)(std::string_view);
-
-// Adds an address flag's list, with advice when it does not parse ("did you mean …?").
-void add_addresses(mime::Builder& b, AddAddresses add, const std::string& list) {
-    try {
-        (b.*add)(list);
-    } catch (const Error& e) {
-        const std::string advice = address_advice(list);
-        throw Error(e.kind(), std::string(e.what()) + (advice.empty() ? "" : "; " + advice));
-    }
-}
-
-// A --header or --add-header 'Name: value' split in two. Fields missive writes itself, and
-// Bcc (never written), are refused with the flag that does it.
-std::pair<std::string, std::string> split_header(const std::string& h, const std::string& flag) {
-    const auto colon = h.find(':');
-    if (colon == std::string::npos || colon == 0) {
-        throw UsageError(flag + " must be 'Name: value', not '" + h + "'");
-    }
-    std::string name = h.substr(0, colon);
-    std::string value = h.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    for (const char* own :
-         {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "MIME-Version"}) {
-        if (mime::iequals(name, own)) {
-            std::string what = flag;
-            what.append(" '").append(name).append(
-                ": …': missive writes this field itself; for an HTML body use --html-file FILE "
-                "(with --text for a plain-text alternative), for a file --attach FILE");
-            throw UsageError(what);
+// --batch takes every message from its file: the flags that make one message have no place.
+void check_batch_flags(const SendFlags& f) {
+    const std::array<std::pair<bool, const char*>, 13> single{{
+        {!f.to.empty(), "--to"},
+        {!f.cc.empty(), "--cc"},
+        {!f.bcc.empty(), "--bcc"},
+        {!f.subject.empty(), "--subject"},
+        {!f.text.empty(), "--text"},
+        {!f.text_file.empty(), "--text-file"},
+        {!f.html_file.empty(), "--html-file"},
+        {!f.attach.empty(), "--attach"},
+        {!f.inline_files.empty(), "--inline"},
+        {!f.headers.empty(), "--header"},
+        {!f.add_headers.empty(), "--add-header"},
+        {!f.message.empty(), "--message"},
+        {f.target.dry_run, "--dry-run"},
+    }};
+    for (const auto& [given, flag] : single) {
+        if (given) {
+            throw UsageError(std::string(flag) +
+                             " cannot go with --batch: each line of the batch says it");
         }
     }
-    if (mime::iequals(name, "Bcc")) {
-        throw UsageError(flag + " 'Bcc: …': a Bcc field is never written; use --bcc");
-    }
-    return {std::move(name), std::move(value)};
 }
 
 int compose_and_send(const SendFlags& f, const Target& target) {
-    mime::Builder b;
-    const std::string& from = f.from.empty() ? target.default_from : f.from;
-    if (from.empty()) {
-        throw UsageError("--from is required (or `from` in the account)");
-    }
-    if (f.to.empty() && f.cc.empty() && f.bcc.empty()) {
-        throw UsageError("no recipient: give --to, --cc or --bcc");
-    }
-    std::vector<std::pair<std::string, std::string>> replaced;
-    std::vector<std::pair<std::string, std::string>> added;
+    MessageSpec spec;
+    spec.from = f.from;
+    spec.to = f.to;
+    spec.cc = f.cc;
+    spec.bcc = f.bcc;
+    spec.subject = f.subject;
+    spec.text = f.text;
+    spec.text_file = f.text_file;
+    spec.html_file = f.html_file;
+    spec.attach = f.attach;
+    spec.inline_files = f.inline_files;
     for (const auto& h : f.headers) {
-        replaced.push_back(split_header(h, "--header"));
+        spec.headers.push_back(split_header(h, "--header"));
     }
     for (const auto& h : f.add_headers) {
-        added.push_back(split_header(h, "--add-header"));
+        spec.add_headers.push_back(split_header(h, "--add-header"));
     }
-    for (const auto& path : f.inline_files) {
-        check_readable(path, "--inline");
-    }
-    for (const auto& path : f.attach) {
-        check_readable(path, "--attach");
-    }
-    add_addresses(b, &mime::Builder::from, from);
-    for (const auto& a : f.to) {
-        add_addresses(b, &mime::Builder::to, a);
-    }
-    for (const auto& a : f.cc) {
-        add_addresses(b, &mime::Builder::cc, a);
-    }
-    for (const auto& a : f.bcc) {
-        add_addresses(b, &mime::Builder::bcc, a);
-    }
-    b.subject(f.subject);
-    if (!f.text.empty() || !f.text_file.empty() || f.html_file.empty()) {
-        b.text(f.text_file.empty() ? f.text : read_file(f.text_file, "--text-file"));
-    }
-    if (!f.html_file.empty()) {
-        b.html(read_file(f.html_file, "--html-file"));
-    }
-    for (const auto& path : f.inline_files) {
-        b.inline_file(path, std::filesystem::path(path).filename().string());
-    }
-    for (const auto& path : f.attach) {
-        b.attach_file(path);
-    }
-    mime::Message message = b.build();
-    // The envelope comes from the flags: a --header that replaces To or From (swaks' --header)
-    // changes what is written, not who gets it.
-    const smtp::Envelope envelope = client::envelope_of(message);
-    for (auto& [name, value] : replaced) {
-        message.headers.set(std::move(name), std::move(value));
-    }
-    for (auto& [name, value] : added) {
-        message.headers.add(std::move(name), std::move(value));
-    }
-    return deliver(target, message, envelope);
+    const Composed c = compose(spec, target.default_from);
+    return deliver(target, c.message, c.envelope);
 }
 
 // Closes the descriptor of a --message FILE.
@@ -201,7 +126,8 @@ void add_send(CLI::App& app, int& status) {
     auto flags = std::make_shared<SendFlags>();
     CLI::App* cmd = app.add_subcommand(
         "send",
-        "Send a message composed from flags, or a ready one (--message). With no server "
+        "Send a message composed from flags, a ready one (--message), or a batch of them "
+        "(--batch FILE.jsonl). With no server "
         "configured (--server, --account, MISSIVE_SERVER or a default account) the message is "
         "saved as a .eml file in the outbox instead.");
     SendFlags& f = *flags;
@@ -224,6 +150,39 @@ void add_send(CLI::App& app, int& status) {
     cmd->add_option("--message", f.message,
                     "Send a ready message from FILE or - (stdin); recipients from its To/Cc/Bcc "
                     "unless --to/--cc/--bcc are given; Bcc is removed");
+    BatchFlags& batch = f.batch;
+    cmd->add_option("--batch", batch.batch,
+                    "Send many messages: one JSON object per line of FILE (- for stdin), "
+                    "through --connections connections, with progress on stderr and every "
+                    "outcome in --results; run again to resume (see missive(1), BATCHES)")
+        ->type_name("FILE");
+    cmd->add_option("--connections", batch.connections,
+                    "With --batch: connections to the server at once")
+        ->type_name("N")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    cmd->add_option("--rate", batch.rate,
+                    "With --batch: at most R messages per second, over all connections")
+        ->type_name("R")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--rate-per-minute", batch.rate_per_minute,
+                    "With --batch: at most R messages per minute (with --rate, both hold)")
+        ->type_name("R")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--results", batch.results,
+                    "With --batch: the results file (JSON Lines, appended; default FILE without "
+                    ".jsonl, then .results.jsonl); messages recorded there are not sent again")
+        ->type_name("FILE");
+    cmd->add_flag("--retry-failed", batch.retry_failed,
+                  "With --batch: send again the messages the results file says were deferred "
+                  "(4xx, connection failures), never those whose outcome is unknown");
+    cmd->add_flag("-q,--quiet", batch.quiet,
+                  "With --batch: no progress and no summary when every message was accepted");
+    cmd->add_option("--progress-interval", batch.progress_interval,
+                    "With --batch, when stderr is not a terminal: seconds between progress lines")
+        ->type_name("SECONDS")
+        ->capture_default_str()
+        ->check(CLI::Range(0.1, 86400.0));
     TargetFlags& t = f.target;
     cmd->add_option("--server", t.server,
                     "Server URL: smtp://, submission:// (587, STARTTLS), smtps:// (465), lmtp:// "
@@ -284,8 +243,14 @@ void add_send(CLI::App& app, int& status) {
         const bool json = flags->target.json;
         try {
             const Target target = make_target(flags->target, std::cerr);
-            status = flags->message.empty() ? compose_and_send(*flags, target)
-                                            : send_ready(*flags, target);
+            if (!flags->batch.batch.empty()) {
+                check_batch_flags(*flags);
+                status = send_batch(flags->batch, target,
+                                    flags->from.empty() ? target.default_from : flags->from);
+            } else {
+                status = flags->message.empty() ? compose_and_send(*flags, target)
+                                                : send_ready(*flags, target);
+            }
         } catch (const Error& e) {
             status = report_failure(json, kind_name(e.kind()), e.what(), exit_code_for(e));
         } catch (const UsageError& e) {
