@@ -178,6 +178,12 @@ void run_pool(const Config& c, Work& work) {
 }
 #endif
 
+#ifdef MISSIVE_BENCH_HAVE_POOL
+const std::string modes = "blocking|send_all|async|pool";
+#else
+const std::string modes = "blocking|send_all|async";
+#endif
+
 Config parse(int argc, char** argv) {
     std::vector<std::string> positional;
     Config c;
@@ -193,7 +199,7 @@ Config parse(int argc, char** argv) {
     }
     if (positional.size() < 5) {
         throw std::invalid_argument(
-            "usage: scale blocking|send_all|async|pool HOST PORT COUNT SIZE [RCPTS=1] "
+            "usage: scale " + modes + " HOST PORT COUNT SIZE [RCPTS=1] "
             "[CONNECTIONS=1] [--starttls=CAFILE] [--file=PATH]");
     }
     c.mode = positional[0];
