@@ -31,7 +31,8 @@ tmp=$(mktemp -d /tmp/missive-scale.XXXXXX)
 chmod 755 "$tmp"
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+    local p
+    for p in "${pids[@]}"; do { kill "$p" && wait "$p"; } 2>/dev/null || true; done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -135,7 +136,7 @@ best() {
             pick=$c val=$v
         fi
     done
-    echo "$pick ${val:--}"
+    echo "${pick:--} ${val:--}"
 }
 
 throughput() {
@@ -191,7 +192,8 @@ report() {
 
 chart() {
     command -v gnuplot >/dev/null || { echo "no gnuplot: no chart (apt-get install gnuplot-nox)" >&2; return 0; }
-    gnuplot <<EOF
+    [ "$runs" -gt 0 ] || return 0
+    gnuplot <<EOF || echo "gnuplot failed: no chart" >&2
 set terminal pngcairo size 900,480 font "sans,10" noenhanced
 set output "docs/bench/scale.png"
 set title "missive, speed at scale: messages/s, median of $runs runs (log scale; one sitting, 2-core VM)"
@@ -217,9 +219,10 @@ memory() {
     b=$(measure 100000 "$bin/scale" send_all 127.0.0.1 "$port" 100000 1024)
     a=${a##* } b=${b##* }
     goal "10k vs 100k messages of 1 KB: $a vs $b KiB, ratio" "$(ratio "$b" "$a")" 1.1 "<="
-    { printf 'Subject: big\r\n\r\n'; yes $'The quick brown fox jumps over the lazy dog.\r' | head -c $((1 << 20)); } >"$mb"
+    crlf_lines() { yes $'The quick brown fox jumps over the lazy dog.\r'; }
+    { printf 'Subject: big\r\n\r\n'; head -c $((1 << 20)) < <(crlf_lines); } >"$mb"
     local t0=$SECONDS
-    { printf 'Subject: big\r\n\r\n'; yes $'The quick brown fox jumps over the lazy dog.\r' | head -c $((1 << 30)); } >"$big"
+    { printf 'Subject: big\r\n\r\n'; head -c $((1 << 30)) < <(crlf_lines); } >"$big"
     local made=$((SECONDS - t0))
     a=$(measure 1 "$bin/scale" send_all 127.0.0.1 "$port" 1 0 --file="$mb")
     b=$(measure 1 "$bin/scale" send_all 127.0.0.1 "$port" 1 0 --file="$big")
