@@ -166,30 +166,8 @@ asio::awaitable<void> AsyncClient::do_send_all(std::shared_ptr<Impl> self,
                                                std::span<const Letter> letters,
                                                std::function<void(Outcome)> on_outcome) {
     const Impl::Busy busy(*self);
-    for (std::size_t i = 0; i < letters.size(); ++i) {
-        Outcome outcome;
-        outcome.index = i;
-        outcome.attempts = 1;
-        try {
-            self->engine.send(letters[i]);
-            co_await self->drive();
-            outcome.result = self->engine.session().result();
-        } catch (const Error& e) {
-            outcome.error = e;
-            if (e.report()) {
-                outcome.result = *e.report();
-            }
-        }
-        const bool usable = self->stream.is_open() && self->engine.usable();
-        const std::optional<Error> cause = outcome.error;
-        on_outcome(std::move(outcome));
-        if (!usable) {
-            for (std::size_t j = i + 1; j < letters.size(); ++j) {
-                on_outcome(detail::not_sent(j, cause));
-            }
-            co_return;
-        }
-    }
+    self->engine.send_all(letters, std::move(on_outcome));
+    co_await self->drive();
 }
 
 asio::awaitable<smtp::Reply> AsyncClient::do_mail(std::shared_ptr<Impl> self, std::string from,

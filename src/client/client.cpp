@@ -128,30 +128,8 @@ smtp::SendResult Client::send(const smtp::Envelope& envelope, const mime::Messag
 
 void Client::send_all(std::span<const Letter> letters,
                       const std::function<void(Outcome)>& on_outcome) {
-    for (std::size_t i = 0; i < letters.size(); ++i) {
-        Outcome outcome;
-        outcome.index = i;
-        outcome.attempts = 1;
-        try {
-            impl_->engine.send(letters[i]);
-            impl_->run();
-            outcome.result = impl_->engine.session().result();
-        } catch (const Error& e) {
-            outcome.error = e;
-            if (e.report()) {
-                outcome.result = *e.report();
-            }
-        }
-        const bool usable = is_open();
-        const std::optional<Error> cause = outcome.error;
-        on_outcome(std::move(outcome));
-        if (!usable) {
-            for (std::size_t j = i + 1; j < letters.size(); ++j) {
-                on_outcome(detail::not_sent(j, cause));
-            }
-            return;
-        }
-    }
+    impl_->engine.send_all(letters, on_outcome);
+    impl_->run();
 }
 
 smtp::Reply Client::mail(std::string_view from, const smtp::MailParams& params) {

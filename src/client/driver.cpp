@@ -24,26 +24,53 @@ Peer Driver::peer() const {
     return {stream.remote_endpoint(), stream.remote_is_local(), stream.local_address_literal()};
 }
 
-// The deadline of one step: when it passes first, the step is cancelled.
+// The deadline of one step: when it passes first, the step is cancelled. One timer watches
+// every step of an operation, and is set again only when a step's deadline comes before the
+// time it is set for: each step's deadline is later than the last one's (they are counted from
+// the step's start), so a stream of steps costs no timer system call. When the timer fires
+// early, it waits again until the deadline of the step then in progress.
 void Driver::arm(net::Deadline deadline) {
     timed_out_ = false;
-    const std::uint64_t mine = ++generation_;
-    timer_.expires_at(deadline);
-    timer_.async_wait([weak = weak_from_this(), mine](const std::error_code& ec) {
-        if (ec) {
+    in_step_ = true;
+    step_deadline_ = deadline;
+    if (!waiting_ || deadline < expiry_) {
+        watch(deadline);
+    }
+}
+
+void Driver::watch(net::Deadline until) {
+    expiry_ = until;
+    waiting_ = true;
+    timer_.expires_at(until);  // a wait in progress ends with operation_aborted
+    timer_.async_wait([weak = weak_from_this()](const std::error_code& ec) {
+        const auto self = weak.lock();
+        if (ec || !self) {
+            return;  // replaced by a newer wait, or stopped
+        }
+        self->waiting_ = false;
+        if (!self->in_step_) {
             return;
         }
-        const auto self = weak.lock();
-        if (self && self->generation_ == mine) {
+        if (net::Clock::now() >= self->step_deadline_) {
             self->timed_out_ = true;
             self->stream.cancel();
+        } else {
+            self->watch(self->step_deadline_);
         }
     });
 }
 
 void Driver::disarm() {
-    ++generation_;
-    timer_.cancel();
+    in_step_ = false;
+}
+
+// The operation is over: no timer outlives it (an io_context with nothing else to do returns).
+void Driver::unwatch() {
+    in_step_ = false;
+    if (waiting_) {
+        waiting_ = false;
+        timer_.cancel();
+    }
 }
 
 void Driver::close() noexcept {
@@ -64,6 +91,17 @@ asio::awaitable<void> Driver::drive() {
                             }
                         });
                     }));
+    // However the operation ends, no timer outlives it.
+    struct Unwatch {
+        Driver& d;
+        explicit Unwatch(Driver& driver)
+            : d(driver) {}
+        Unwatch(const Unwatch&) = delete;
+        Unwatch& operator=(const Unwatch&) = delete;
+        Unwatch(Unwatch&&) = delete;
+        Unwatch& operator=(Unwatch&&) = delete;
+        ~Unwatch() { d.unwatch(); }
+    } const unwatch(*this);
     for (;;) {
         const detail::Need need = engine.next();
         if (need.io == detail::Io::done) {

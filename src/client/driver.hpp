@@ -40,10 +40,15 @@ public:
 
 private:
     void arm(net::Deadline deadline);
+    void watch(net::Deadline until);
     void disarm();
+    void unwatch();
 
     asio::steady_timer timer_;
-    std::uint64_t generation_ = 0;  // which step a timer belongs to
+    net::Deadline step_deadline_{};  // of the step in progress
+    net::Deadline expiry_{};         // what the timer is set for
+    bool waiting_ = false;           // a wait of the timer is in progress
+    bool in_step_ = false;
     bool timed_out_ = false;
     bool stopped_ = false;
     std::array<char, std::size_t{16} * 1024> buffer_{};

@@ -164,17 +164,18 @@ void Engine::begin(After after) {
 // Starts the caller's operation, after EHLO when none was said yet (as Go's net/smtp). A local
 // mistake found by `start` (CR/LF in an argument, a message that cannot be written) throws
 // before anything is sent; found after the EHLO, it is the operation's error.
-void Engine::after_hello(std::function<void()> start) {
+void Engine::after_hello(std::function<void()> start, After after) {
     require_open();
     error_ = nullptr;
     keep_result_ = false;
     body_.reset();
     if (hello_done_) {
         start();
-        begin(After::op);
+        begin(after);
         return;
     }
     then_ = std::move(start);
+    then_after_ = after;
     start_hello({}, After::hello_first);
 }
 
@@ -397,27 +398,22 @@ void Engine::send(const smtp::Envelope& envelope, const mime::Message& message) 
     });
 }
 
-Outcome not_sent(std::size_t index, const std::optional<Error>& cause) {
-    Outcome o;
-    o.index = index;
-    std::string why = cause ? std::string(cause->what()) : std::string("the connection is closed");
-    Error::Details d;
-    d.connection_usable = false;
-    if (cause) {
-        d.reply = cause->reply();
-        d.cause = cause->cause();
-    }
-    o.error = Error(errc::connection_lost,
-                    "not sent: the connection failed before this message went out (" + why + ")",
-                    std::move(d));
-    return o;
+void Engine::send(const Letter& letter) {
+    after_hello([this, &letter] {
+        start_letter(letter, letter.envelope);
+        keep_result_ = true;
+    });
 }
 
-void Engine::send(const Letter& letter) {
+// Prepares `letter` for `envelope` (its own, or a group of its recipients) and starts its
+// transaction; a letter that cannot go (a file that cannot be opened, 8-bit data for a 7-bit
+// server, CR/LF in an address) throws before anything is queued.
+void Engine::start_letter(const Letter& letter, smtp::Envelope envelope) {
+    envelope_ = std::move(envelope);
     if (const auto* text = std::get_if<std::string>(&letter.content)) {
-        send(letter.envelope, std::string_view(*text));
+        body_ = outgoing_text(*text, opts_, session_.capabilities(), envelope_);
     } else if (const auto* message = std::get_if<mime::Message>(&letter.content)) {
-        send(letter.envelope, *message);
+        body_ = outgoing_message(*message, opts_, session_.capabilities(), envelope_);
     } else {
         const auto& path = std::get<std::filesystem::path>(letter.content);
         auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
@@ -426,7 +422,98 @@ void Engine::send(const Letter& letter) {
                                                  ": " + std::generic_category().message(errno));
         }
         file_ = std::move(file);
-        send(letter.envelope, *file_);
+        body_ = outgoing_stream(*file_, opts_, session_.capabilities(), envelope_);
+    }
+    session_.send(envelope_);
+}
+
+void Engine::send_all(std::span<const Letter> letters, std::function<void(Outcome)> on_outcome) {
+    after_hello(
+        [this, letters, report = std::move(on_outcome)]() mutable {
+            batch_.emplace(letters, std::move(report));
+            letter_.reset();
+            prior_letter_.reset();
+            batch_start();
+        },
+        After::batch);
+}
+
+// Starts the next transaction of the batch; a letter that cannot go gets its outcome at once.
+// @return false when there is none left to start
+bool Engine::batch_start() {
+    for (;;) {
+        auto n = batch_->next(session_.capabilities().rcpt_max());
+        if (!n) {
+            return false;
+        }
+        try {
+            start_letter(*n->letter, std::move(n->envelope));
+            letter_ = n->job;
+            return true;
+        } catch (const Error& e) {
+            body_.reset();
+            batch_->ended(n->job, {}, e);
+        }
+    }
+}
+
+// RFC 2920 3.1: the end of one message's data opens the next pipelined group.
+void Engine::batch_chain() {
+    const std::optional<std::size_t> current = letter_;
+    if (batch_start()) {
+        prior_letter_ = current;
+    }
+}
+
+// The verdict on the transaction before the current one arrived.
+void Engine::batch_settled() {
+    while (auto settled = session_.take_settled()) {
+        if (prior_letter_) {
+            batch_->ended(*std::exchange(prior_letter_, std::nullopt), settled->result,
+                          settled->error);
+        }
+    }
+}
+
+// A transaction of the batch is over (or the session failed): its letter hears of it, then the
+// next one starts, or the batch ends.
+void Engine::batch_step_done() {
+    batch_settled();
+    std::optional<Error> error = session_.take_error();
+    if (letter_) {
+        batch_->ended(*std::exchange(letter_, std::nullopt),
+                      error && error->report() ? *error->report() : session_.result(), error);
+    }
+    if (session_.want() == smtp::Want::closed) {
+        const Error* fatal = session_.error();
+        batch_abandon(fatal != nullptr ? std::optional<Error>(*fatal) : error);
+        after_close_ = Stage::idle;
+        stage_ = Stage::closing;
+        return;
+    }
+    if (const std::exception_ptr thrown = batch_->callback_error()) {
+        batch_.reset();
+        fail(thrown, true);
+        return;
+    }
+    if (batch_start()) {
+        begin(After::batch);
+        return;
+    }
+    batch_.reset();
+    stage_ = Stage::idle;
+}
+
+// The connection failed: every letter not yet reported hears of it.
+void Engine::batch_abandon(const std::optional<Error>& cause) {
+    batch_->abandon(cause);
+    const std::exception_ptr thrown = batch_->callback_error();
+    batch_.reset();
+    letter_.reset();
+    prior_letter_.reset();
+    body_.reset();
+    if (thrown) {
+        error_ = thrown;
     }
 }
 
@@ -548,8 +635,18 @@ Need Engine::next() {
                 stage_ = Stage::closing;
                 continue;
             case Stage::session:
+                if (batch_ && session_.can_send_next()) {
+                    batch_chain();
+                }
                 switch (session_.want()) {
                     case smtp::Want::output:
+                        // Message data joins what is waiting, up to one write's worth, so that a
+                        // small message and the commands around it leave in one write.
+                        if (body_ && session_.accepts_body() &&
+                            session_.output().size() < write_slice) {
+                            pull_body();
+                            continue;
+                        }
                         return {.io = Io::write,
                                 .deadline = write_deadline(),
                                 .bytes = session_.output().substr(0, write_slice)};
@@ -557,32 +654,36 @@ Need Engine::next() {
                         return {.io = Io::read, .deadline = read_deadline()};
                     case smtp::Want::tls_handshake:
                         return handshake_need();
-                    case smtp::Want::body: {
+                    case smtp::Want::body:
                         if (!body_) {
                             stage_ = Stage::idle;  // data(): the caller writes the body
                             continue;
                         }
-                        std::string_view piece;
-                        try {
-                            piece = body_->next();
-                        } catch (const std::exception& e) {
-                            abandon_body(e);
-                            continue;
-                        }
-                        if (piece.empty()) {
-                            body_.reset();
-                            session_.end_body();
-                        } else {
-                            session_.write_body(piece);
-                        }
+                        pull_body();
                         continue;
-                    }
                     case smtp::Want::idle:
                     case smtp::Want::closed:
                         step_done();
                         continue;
                 }
         }
+    }
+}
+
+// The next piece of the message into the session, or its end.
+void Engine::pull_body() {
+    std::string_view piece;
+    try {
+        piece = body_->next();
+    } catch (const std::exception& e) {
+        abandon_body(e);
+        return;
+    }
+    if (piece.empty()) {
+        body_.reset();
+        session_.end_body();
+    } else {
+        session_.write_body(piece);
     }
 }
 
@@ -625,6 +726,9 @@ void Engine::received(std::string_view bytes) {
     }
     notify({EventKind::bytes_received, peer_, bytes.size(), nullptr});
     session_.receive(bytes);
+    if (batch_) {
+        batch_settled();
+    }
 }
 
 void Engine::handshake_done() {
@@ -740,13 +844,24 @@ void Engine::abandon_body(const std::exception& e) {
     }
     session_.abort(errc::invalid_input, "message not sent");
     (void)session_.take_error();
-    fail(std::make_exception_ptr(
-             Error(errc::invalid_input,
-                   std::string(e.what()) +
-                       "; the connection was closed before the end of the data, so the "
-                       "partial message is not delivered",
-                   std::move(d))),
-         true);
+    Error error(errc::invalid_input,
+                std::string(e.what()) +
+                    "; the connection was closed before the end of the data, so the "
+                    "partial message is not delivered",
+                std::move(d));
+    if (batch_) {
+        // This letter fails; the one before it, if its verdict was due, is unknown now, and
+        // the rest were not sent.
+        batch_settled();
+        if (letter_) {
+            batch_->ended(*std::exchange(letter_, std::nullopt), session_.result(), error);
+        }
+        batch_abandon(error);
+        after_close_ = Stage::idle;
+        stage_ = Stage::closing;
+        return;
+    }
+    fail(std::make_exception_ptr(error), true);
 }
 
 void Engine::step_done() {
@@ -769,7 +884,7 @@ void Engine::step_done() {
             hello_done_ = true;
             try {
                 std::exchange(then_, nullptr)();
-                begin(After::op);
+                begin(then_after_);
             } catch (...) {
                 fail(std::current_exception(), false);
             }
@@ -828,6 +943,9 @@ void Engine::step_done() {
             }
             after_close_ = Stage::idle;
             stage_ = Stage::closing;
+            return;
+        case After::batch:
+            batch_step_done();
             return;
     }
 }

@@ -21,6 +21,7 @@
 #include <missive/net/url.hpp>
 #include <missive/smtp/session.hpp>
 
+#include "client/batch.hpp"
 #include "client/outgoing.hpp"
 
 #include <chrono>
@@ -66,10 +67,6 @@ struct Peer {
     std::string local_literal{};  ///< this end as an address literal; "" when unknown
 };
 
-/** The outcome of a letter that never went out because the connection failed before it
- * (`cause`: that failure): transient, safe to send again. */
-Outcome not_sent(std::size_t index, const std::optional<Error>& cause);
-
 class Engine {
 public:
     explicit Engine(Options options);
@@ -89,6 +86,10 @@ public:
     /** A letter in any of its forms; a file is opened here (errc::invalid_input when it
      * cannot be) and read as it goes. */
     void send(const Letter& letter);
+    /** Every letter, one transaction after another, the next started as soon as the data of the
+     * last has ended (one round trip per message); `on_outcome` hears of each once. Ends with
+     * no error when the connection fails: the letters get theirs. */
+    void send_all(std::span<const Letter> letters, std::function<void(Outcome)> on_outcome);
     void mail(std::string_view from, const smtp::MailParams& params);
     void rcpt(std::string_view to, const smtp::RcptParams& params);
     void data();
@@ -140,6 +141,7 @@ private:
         hello_again,  // EHLO after STARTTLS
         auth,
         quit,
+        batch,  // a transaction of send_all
     };
 
     smtp::SessionOptions session_options();
@@ -150,7 +152,7 @@ private:
     [[nodiscard]] bool in_data() const;
     void require_open() const;
     void begin(After after);
-    void after_hello(std::function<void()> start);
+    void after_hello(std::function<void()> start, After after = After::op);
     void open(Options effective, net::TlsMode mode, std::string_view host, std::uint16_t port,
               std::string_view path);
     void tunnel_open();
@@ -159,6 +161,13 @@ private:
     void auth_or_done();
     void secure();
     void step_done();
+    void pull_body();
+    bool batch_start();
+    void batch_chain();
+    void batch_settled();
+    void batch_step_done();
+    void batch_abandon(const std::optional<Error>& cause);
+    void start_letter(const Letter& letter, smtp::Envelope envelope);
     bool check(bool keep_result);
     void fail(std::exception_ptr error, bool close);
     void bail(const Error& error);
@@ -175,6 +184,7 @@ private:
     Stage stage_ = Stage::idle;
     Stage after_close_ = Stage::idle;
     After after_ = After::op;
+    After then_after_ = After::op;
     std::function<void()> then_;
     bool keep_result_ = false;
     std::exception_ptr error_;
@@ -198,7 +208,10 @@ private:
 
     smtp::Envelope envelope_;
     std::unique_ptr<Outgoing> body_;
-    std::unique_ptr<std::istream> file_;  // a Letter's file, while it is sent
+    std::unique_ptr<std::istream> file_;       // a Letter's file, while it is sent
+    std::optional<Batch> batch_;               // during send_all
+    std::optional<std::size_t> letter_;        // the letter of the session's transaction
+    std::optional<std::size_t> prior_letter_;  // the letter whose verdict is still due
     std::unique_ptr<sasl::Mechanism> mechanism_;
 };
 

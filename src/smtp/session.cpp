@@ -47,6 +47,7 @@ struct Pending {
     Cmd cmd;
     std::string text;       // the command as errors and traces show it
     std::size_t index = 0;  // recipient index (rcpt; LMTP data_end)
+    std::uint64_t txn = 0;  // the transaction it belongs to (Transaction::seq); 0: none
 };
 
 // What the current operation is; a send is the only one spanning several commands.
@@ -66,6 +67,7 @@ struct Transaction {
         std::uint64_t octets = 0;
     };
 
+    std::uint64_t seq = 0;  // which transaction of the session; Pending::txn names it
     SendResult result;
     std::vector<Recipient> rcpts;
     std::size_t next_rcpt = 0;  // the next RCPT to queue when not pipelined
@@ -73,6 +75,11 @@ struct Transaction {
     bool pipelined = false;
     bool chunked = false;
     bool binary_body = false;  // BODY=BINARYMIME: data goes unaltered
+    // BDAT with PIPELINING (SMTP only): the data goes with MAIL and RCPT, before their replies
+    // (RFC 3030 4.2), so that a message is one round trip. Until its first chunk is framed the
+    // body is taken before anything is written, so that all of it leaves in one write.
+    bool early_body = false;
+    bool flushed = false;  // a BDAT chunk of this message was framed
     std::optional<Body> body;
     std::uint64_t terminator_end = 0;  // `queued` after the end of the data; 0 when none
     std::optional<Error> error;        // reported once RSET has cleaned up
@@ -107,6 +114,11 @@ struct Session::State {
     std::optional<Error> fatal;  // set exactly when `stage` is failed
 
     Transaction txn;  // the current or last transaction
+    // The transaction before `txn`, when `txn` was started (send() after end_body(), RFC 2920
+    // 3.1) before its verdict arrived; its replies are at the front of `pending`.
+    std::optional<Transaction> prior;
+    std::deque<Settled> settled;  // verdicts on earlier transactions, for take_settled()
+    std::uint64_t next_seq = 1;
 
     explicit State(SessionOptions o)
         : opts(std::move(o))
@@ -129,7 +141,50 @@ struct Session::State {
         trace(Direction::client, shown.empty() ? std::string_view(line) : shown);
         queue_bytes(line);
         queue_bytes("\r\n");
-        pending.push_back({cmd, shown.empty() ? std::move(line) : std::string(shown), index});
+        pending.push_back(
+            {cmd, shown.empty() ? std::move(line) : std::string(shown), index, txn_of(cmd)});
+    }
+
+    // The transaction a command queued now belongs to.
+    [[nodiscard]] std::uint64_t txn_of(Cmd cmd) const {
+        switch (cmd) {
+            case Cmd::mail:
+            case Cmd::rcpt:
+            case Cmd::data:
+            case Cmd::data_end:
+            case Cmd::bdat:
+            case Cmd::rset:
+                return txn.seq;
+            default:
+                return 0;
+        }
+    }
+
+    // The transaction a reply belongs to: the prior one while its replies are due.
+    Transaction& owner(const Pending& p) { return prior && p.txn == prior->seq ? *prior : txn; }
+
+    [[nodiscard]] bool is_prior(const Transaction& t) const { return prior && &t == &*prior; }
+
+    // The transaction is part of a whole send (not mail()/rcpt() step by step).
+    [[nodiscard]] bool sending(const Transaction& t) const { return is_prior(t) || op == Op::send; }
+
+    [[nodiscard]] bool outstanding(const Transaction& t) const {
+        for (const Pending& p : pending) {
+            if (p.txn == t.seq) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // Still waiting for the verdict on the message data of `t`.
+    [[nodiscard]] bool awaiting_verdict(const Transaction& t) const {
+        for (const Pending& p : pending) {
+            if (p.txn == t.seq && p.cmd == Cmd::data_end) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- errors ----
@@ -158,6 +213,9 @@ struct Session::State {
         if (stage == Stage::failed) {
             return;
         }
+        if (prior) {
+            settle_prior_on_failure(e);
+        }
         stage = Stage::failed;
         fatal = e;
         op_error = std::move(e);
@@ -175,26 +233,64 @@ struct Session::State {
         fail(make_error(errc::protocol, "protocol error: " + what, nullptr, command, false));
     }
 
+    static Error with_report(const Error& e, const SendResult& result) {
+        ErrorDetails d;
+        d.reply = e.reply();
+        d.command = e.command();
+        d.cause = e.cause();
+        d.connection_usable = e.connection_usable();
+        d.report = result;
+        return {e.kind(), e.what(), std::move(d)};
+    }
+
     void complete(std::optional<Error> e = std::nullopt) {
         if (e && e->report()) {
             // Replies that arrived after the error (a drained pipeline) belong in its report.
-            ErrorDetails d;
-            d.reply = e->reply();
-            d.command = e->command();
-            d.cause = e->cause();
-            d.connection_usable = e->connection_usable();
-            d.report = txn.result;
-            Error updated(e->kind(), e->what(), std::move(d));
-            e = std::move(updated);
+            e = with_report(*e, txn.result);
         }
         op_error = std::move(e);
         op = Op::none;
     }
 
+    // The verdict on transaction `t` is in: the operation completes, or, for the prior
+    // transaction, the verdict waits in `settled` for take_settled().
+    void settle(Transaction& t, std::optional<Error> e) {
+        if (!is_prior(t)) {
+            complete(std::move(e));
+            return;
+        }
+        if (e) {
+            e = with_report(*e, t.result);
+        }
+        settled.push_back({std::move(t.result), std::move(e)});
+        prior.reset();
+    }
+
+    // The session fails (`e`) while the prior transaction awaits its verdict. A reply that
+    // fails the session (421) answers the prior's command: it is the verdict. Else, when the end
+    // of its data went out, nobody knows whether the server took the message.
+    void settle_prior_on_failure(const Error& e) {
+        Transaction& t = *prior;
+        if (t.error) {
+            settle(t, t.error);
+        } else if (e.reply() || t.terminator_end == 0 || written < t.terminator_end) {
+            settle(t, e);
+        } else {
+            settle(t, make_error(errc::outcome_unknown,
+                                 std::string(e.what()) +
+                                     " after the message data was sent, before the server's "
+                                     "reply: the message may or may not have been accepted",
+                                 nullptr, e.command(), false, e.cause()));
+        }
+    }
+
     // ---- transaction ----
 
     // The one place a transaction starts afresh (send(), mail()).
-    void begin_transaction() { txn = Transaction{}; }
+    void begin_transaction() {
+        txn = Transaction{};
+        txn.seq = next_seq++;
+    }
 
     void queue_next_rcpt() {
         const Recipient& r = txn.rcpts[txn.next_rcpt];
@@ -213,26 +309,29 @@ struct Session::State {
 
     // The transaction failed: keep the error, and reset the server's state once every
     // outstanding reply is in, so that the connection can carry the next message.
-    void txn_fail(Error e) {
-        if (!txn.error) {
-            txn.error = std::move(e);
+    static void txn_fail(Transaction& t, Error e) {
+        if (!t.error) {
+            t.error = std::move(e);
         }
     }
 
-    void finish_txn_if_settled() {
-        if (!pending.empty() || !txn.error || op != Op::send) {
+    void finish_txn_if_settled(Transaction& t) {
+        if (outstanding(t) || !t.error || !sending(t)) {
             return;
         }
-        const SendResult& result = txn.result;
-        if (result.mail_reply && result.mail_reply->positive() && !result.data_reply) {
+        const SendResult& result = t.result;
+        // A prior transaction always ended its data (send() chains only then), so the server
+        // has closed it: no RSET, which would land in the next one.
+        if (!is_prior(t) && result.mail_reply && result.mail_reply->positive() &&
+            !result.data_reply) {
             queue(Cmd::rset, "RSET");
             return;
         }
-        complete(std::exchange(txn.error, std::nullopt));
+        settle(t, std::exchange(t.error, std::nullopt));
     }
 
-    [[nodiscard]] Error all_refused() const {
-        const SendResult& result = txn.result;
+    [[nodiscard]] Error all_refused(const Transaction& t) const {
+        const SendResult& result = t.result;
         std::string message = "all " + std::to_string(result.recipients.size()) +
                               (result.recipients.size() == 1 ? " recipient" : " recipients") +
                               " refused";
@@ -325,24 +424,26 @@ struct Session::State {
                 }
                 return;
             case Cmd::mail:
-                on_mail(p, r);
+                on_mail(owner(p), p, r);
                 return;
             case Cmd::rcpt:
-                on_rcpt(p, r);
+                on_rcpt(owner(p), p, r);
                 return;
             case Cmd::data:
-                on_data(p, r);
+                on_data(owner(p), p, r);
                 return;
-            case Cmd::bdat:
+            case Cmd::bdat: {
                 if (r.positive()) {
                     return;  // carry on with the next chunk
                 }
-                txn.body.reset();
-                txn_fail(refused(p, r));
-                finish_txn_if_settled();
+                Transaction& t = owner(p);
+                t.body.reset();
+                txn_fail(t, refused(p, r));
+                finish_txn_if_settled(t);
                 return;
+            }
             case Cmd::data_end:
-                on_data_end(p, r);
+                on_data_end(owner(p), p, r);
                 return;
             case Cmd::rset:
                 if (op == Op::send && txn.error) {
@@ -423,63 +524,66 @@ struct Session::State {
         }
     }
 
-    void on_mail(const Pending& p, const Reply& r) {
-        txn.result.mail_reply = r;
-        if (op != Op::send) {
+    void on_mail(Transaction& t, const Pending& p, const Reply& r) {
+        t.result.mail_reply = r;
+        if (!sending(t)) {
             complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
             return;
         }
         if (!r.positive()) {
-            txn_fail(refused(p, r));
-            finish_txn_if_settled();
+            txn_fail(t, refused(p, r));
+            finish_txn_if_settled(t);
             return;
         }
-        if (!txn.pipelined) {
+        if (!t.pipelined) {
             queue_next_rcpt();
         }
     }
 
-    void on_rcpt(const Pending& p, const Reply& r) {
-        txn.result.recipients.push_back({txn.rcpts[p.index].address, r.positive(), r});
+    void on_rcpt(Transaction& t, const Pending& p, const Reply& r) {
+        t.result.recipients.push_back({t.rcpts[p.index].address, r.positive(), r});
         if (r.positive()) {
-            ++txn.accepted;
+            ++t.accepted;
         }
-        if (op != Op::send) {
+        if (!sending(t)) {
             complete(r.positive() ? std::nullopt : std::optional<Error>(refused(p, r)));
             return;
         }
-        if (txn.error) {  // MAIL failed; these replies only drain the pipeline
-            finish_txn_if_settled();
+        if (t.error) {  // MAIL failed; these replies only drain the pipeline
+            finish_txn_if_settled(t);
             return;
         }
-        const bool last_rcpt = p.index + 1 == txn.rcpts.size();
+        const bool last_rcpt = p.index + 1 == t.rcpts.size();
         if (!last_rcpt) {
-            if (!txn.pipelined) {
+            if (!t.pipelined) {
                 queue_next_rcpt();
             }
             return;
         }
-        if (txn.accepted == 0) {
-            txn_fail(all_refused());
-            finish_txn_if_settled();
+        if (t.accepted == 0) {
+            // Data already on its way (BDAT with the commands) is refused by the server too;
+            // what the owner has not written yet is not sent (RFC 3030 2).
+            t.body.reset();
+            txn_fail(t, all_refused(t));
+            finish_txn_if_settled(t);
             return;
         }
-        if (txn.chunked) {
+        if (t.chunked && !t.early_body) {
             start_body();
-        } else if (!txn.pipelined) {
+        } else if (!t.chunked && !t.pipelined) {
             queue(Cmd::data, "DATA");
         }
     }
 
-    void on_data(const Pending& p, const Reply& r) {
+    void on_data(Transaction& t, const Pending& p, const Reply& r) {
         if (r.code == 354) {
-            if (op == Op::send && (txn.error || txn.accepted == 0)) {
-                // RFC 2920 3.1: DATA was txn.accepted although no recipient was; end it empty.
-                if (!txn.error) {
-                    txn_fail(all_refused());
+            if (sending(t) && (t.error || t.accepted == 0)) {
+                // RFC 2920 3.1: DATA was accepted although no recipient was; end it empty.
+                if (!t.error) {
+                    txn_fail(t, all_refused(t));
                 }
                 queue_bytes(".\r\n");
-                pending.push_back({Cmd::data_end, "end of data"});
+                pending.push_back({Cmd::data_end, "end of data", 0, t.seq});
                 return;
             }
             start_body();
@@ -489,47 +593,47 @@ struct Session::State {
             protocol_error("unexpected reply " + r.to_string() + " to DATA", p.text);
             return;
         }
-        if (op != Op::send) {
+        if (!sending(t)) {
             complete(refused(p, r));
             return;
         }
-        txn_fail(txn.accepted == 0 && !txn.error ? all_refused() : refused(p, r));
-        finish_txn_if_settled();
+        txn_fail(t, t.accepted == 0 && !t.error ? all_refused(t) : refused(p, r));
+        finish_txn_if_settled(t);
     }
 
-    void on_data_end(const Pending& p, const Reply& r) {
-        if (op == Op::send && txn.error) {  // the empty message after a failed pipeline
-            txn.result.data_reply = r;
-            finish_txn_if_settled();
+    void on_data_end(Transaction& t, const Pending& p, const Reply& r) {
+        if (sending(t) && t.error) {  // the empty message after a failed pipeline
+            t.result.data_reply = r;
+            finish_txn_if_settled(t);
             return;
         }
-        txn.result.data_reply = r;
-        if (opts.protocol == Protocol::lmtp && !txn.result.recipients.empty()) {
-            // RFC 2033 4.2: one reply per txn.accepted recipient, in RCPT order.
-            auto& rr = txn.result.recipients[p.index];
+        t.result.data_reply = r;
+        if (opts.protocol == Protocol::lmtp && !t.result.recipients.empty()) {
+            // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
+            auto& rr = t.result.recipients[p.index];
             rr.accepted = r.positive();
             rr.reply = r;
-            if (r.positive() && txn.result.queue_id.empty()) {
-                txn.result.queue_id = detail::queue_id(r.text());
+            if (r.positive() && t.result.queue_id.empty()) {
+                t.result.queue_id = detail::queue_id(r.text());
             }
-            if (!pending.empty()) {
+            if (awaiting_verdict(t)) {
                 return;
             }
-            if (txn.result.accepted().empty()) {
-                complete(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
-                                    "message refused for every recipient: " + r.to_string(), &r,
-                                    p.text, true));
+            if (t.result.accepted().empty()) {
+                settle(t, make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
+                                     "message refused for every recipient: " + r.to_string(), &r,
+                                     p.text, true));
             } else {
-                complete();
+                settle(t, std::nullopt);
             }
             return;
         }
         if (r.positive()) {
-            txn.result.queue_id = detail::queue_id(r.text());
-            complete();
+            t.result.queue_id = detail::queue_id(r.text());
+            settle(t, std::nullopt);
         } else {
-            complete(make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
-                                "message refused: " + r.to_string(), &r, p.text, true));
+            settle(t, make_error(r.transient() ? errc::reply_transient : errc::reply_permanent,
+                                 "message refused: " + r.to_string(), &r, p.text, true));
         }
     }
 
@@ -544,10 +648,11 @@ struct Session::State {
         trace(Direction::client, "[" + std::to_string(chunk.size()) + " octets of message data]");
         queue_bytes(chunk);
         chunk.clear();
+        txn.flushed = true;
         if (last_chunk) {
             add_end_replies(line);
         } else {
-            pending.push_back({Cmd::bdat, std::move(line)});
+            pending.push_back({Cmd::bdat, std::move(line), 0, txn.seq});
         }
     }
 
@@ -556,12 +661,27 @@ struct Session::State {
         if (opts.protocol == Protocol::lmtp && txn.accepted > 0) {
             for (std::size_t i = 0; i < txn.result.recipients.size(); ++i) {
                 if (txn.result.recipients[i].accepted) {
-                    pending.push_back({Cmd::data_end, text, i});
+                    pending.push_back({Cmd::data_end, text, i, txn.seq});
                 }
             }
         } else {
-            pending.push_back({Cmd::data_end, text});
+            pending.push_back({Cmd::data_end, text, 0, txn.seq});
         }
+    }
+
+    // The owner may write message data now. DATA: after the 354 (nothing else is then
+    // outstanding); BDAT: once the RCPT replies are in, or at once when the data goes with the
+    // commands, until its first chunk is framed.
+    [[nodiscard]] bool body_open() const {
+        return txn.body && (pending.empty() || !txn.chunked || (txn.early_body && !txn.flushed));
+    }
+
+    // Whether send() may start the next transaction now (RFC 2920 3.1: the end of one
+    // message's data may open the next pipelined group): the data of this one has ended,
+    // nothing failed, the server pipelines, and no earlier verdict is still awaited.
+    [[nodiscard]] bool can_chain() const {
+        return stage == Stage::ready && op == Op::send && !prior && txn.pipelined && !txn.body &&
+               txn.terminator_end != 0 && !txn.error && awaiting_verdict(txn);
     }
 
     void check_op(bool ok, const char* what) const {
@@ -599,17 +719,20 @@ Want Session::want() const {
     if (s.stage == Stage::failed) {
         return Want::closed;
     }
+    if (s.txn.body && s.txn.early_body && !s.txn.flushed) {
+        return Want::body;  // the commands wait for the data, to leave in one write
+    }
     if (s.out_pos < s.out.size()) {
         return Want::output;
     }
     if (s.stage == Stage::tls_handshake) {
         return Want::tls_handshake;
     }
+    if (s.body_open()) {
+        return Want::body;
+    }
     if (!s.pending.empty()) {
         return Want::input;
-    }
-    if (s.txn.body) {
-        return Want::body;
     }
     return s.stage == Stage::closed ? Want::closed : Want::idle;
 }
@@ -741,9 +864,9 @@ void Session::abort(errc reason, std::string_view message, std::error_code cause
         return;
     }
     const std::string command = s.pending.empty() ? std::string() : s.pending.front().text;
-    const bool after_end = !s.pending.empty() && s.pending.front().cmd == Cmd::data_end &&
-                           s.written >= s.txn.terminator_end && s.txn.terminator_end != 0 &&
-                           (s.op == Op::send || s.op == Op::data) && !s.txn.error;
+    const bool after_end = s.awaiting_verdict(s.txn) && s.written >= s.txn.terminator_end &&
+                           s.txn.terminator_end != 0 && (s.op == Op::send || s.op == Op::data) &&
+                           !s.txn.error;
     if (after_end) {
         s.fail(s.make_error(errc::outcome_unknown,
                             std::string(message) +
@@ -837,7 +960,8 @@ void Session::data() {
 
 void Session::send(const Envelope& envelope) {
     State& s = *s_;
-    s.check_op(s.idle(), "send");
+    const bool chain = s.can_chain();
+    s.check_op(s.idle() || chain, "send");
     if (envelope.to.empty()) {
         throw Error(errc::invalid_input, "the envelope has no recipient");
     }
@@ -856,6 +980,9 @@ void Session::send(const Envelope& envelope) {
         rcpt_lines.push_back(detail::rcpt_command(r.address, r.params, s.caps));
     }
     s.begin(Op::send);
+    if (chain) {
+        s.prior = std::move(s.txn);  // its replies stay due, at the front of `pending`
+    }
     s.begin_transaction();
     Transaction& t = s.txn;
     t.rcpts = envelope.to;
@@ -864,20 +991,25 @@ void Session::send(const Envelope& envelope) {
     t.pipelined = s.opts.use_pipelining && s.caps.pipelining();
     s.queue(Cmd::mail, std::move(mail_line));
     if (t.pipelined) {
-        // RFC 2920 3.1: MAIL, every RCPT and DATA in one group; BDAT waits for the replies.
+        // RFC 2920 3.1: MAIL, every RCPT and DATA in one group. RFC 3030 4.2: BDAT may go in
+        // the same group (LMTP waits for the RCPT replies: it answers the data once per
+        // accepted recipient).
         for (std::size_t i = 0; i < rcpt_lines.size(); ++i) {
             s.queue(Cmd::rcpt, std::move(rcpt_lines[i]), i);
         }
         t.next_rcpt = rcpt_lines.size();
         if (!chunked) {
             s.queue(Cmd::data, "DATA");
+        } else if (s.opts.protocol == Protocol::smtp) {
+            t.early_body = true;
+            s.start_body();
         }
     }
 }
 
 void Session::write_body(std::string_view bytes) {
     State& s = *s_;
-    s.check_op(s.txn.body && (s.pending.empty() || !s.txn.chunked), "write_body");
+    s.check_op(s.body_open(), "write_body");
     Transaction::Body& body = *s.txn.body;
     body.octets += bytes.size();
     if (!s.txn.chunked) {
@@ -894,7 +1026,7 @@ void Session::write_body(std::string_view bytes) {
 
 void Session::end_body() {
     State& s = *s_;
-    s.check_op(s.txn.body && (s.pending.empty() || !s.txn.chunked), "end_body");
+    s.check_op(s.body_open(), "end_body");
     Transaction::Body& body = *s.txn.body;
     if (s.txn.chunked) {
         // Each BDAT chunk traces its own size (flush_chunk).
@@ -1017,6 +1149,24 @@ void Session::command(std::string_view line, std::string_view redacted_trace) {
     }
     s.begin(Op::single);
     s.queue(Cmd::raw, std::string(line), 0, shown);
+}
+
+bool Session::accepts_body() const {
+    return s_->stage != Stage::failed && s_->body_open();
+}
+
+bool Session::can_send_next() const {
+    return s_->can_chain();
+}
+
+std::optional<Settled> Session::take_settled() {
+    State& s = *s_;
+    if (s.settled.empty()) {
+        return std::nullopt;
+    }
+    Settled out = std::move(s.settled.front());
+    s.settled.pop_front();
+    return out;
 }
 
 std::optional<Error> Session::take_error() {

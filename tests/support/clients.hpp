@@ -11,8 +11,10 @@
 #include <asio/use_future.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <future>
 #include <istream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -146,6 +148,11 @@ public:
 
     void quit() {
         run([&](auto t) { return client_.async_quit(t); });
+    }
+
+    void send_all(std::span<const client::Letter> letters,
+                  const std::function<void(client::Outcome)>& on_outcome) {
+        run([&](auto t) { return client_.async_send_all(letters, on_outcome, t); });
     }
 
     void close() noexcept { client_.close(); }

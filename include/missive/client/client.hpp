@@ -169,7 +169,7 @@ public:
      * LIMITS RCPTMAX (RFC 9422), or answered 452 "too many recipients", go in further
      * transactions of the same message.
      *
-     * `on_outcome` is called once per letter, in order, as each verdict arrives. A refusal of
+     * `on_outcome` is called once per letter, in the order of `letters`. A refusal of
      * one message never touches the next. When the connection fails, the letter whose end of
      * data was sent has errc::outcome_unknown, and every letter not yet sent gets the
      * connection's error (transient: safe to send again); then the call returns. No retries:

@@ -32,6 +32,13 @@ enum class Direction { client, server };
  * are already redacted. Message data is summarised as one line "[N octets of message data]". */
 using Trace = std::function<void(Direction, std::string_view line)>;
 
+/** The verdict on a transaction whose successor was started before it arrived
+ * (`Session::can_send_next`). */
+struct Settled {
+    SendResult result{};
+    std::optional<Error> error{};  ///< as `take_error()` would have said; empty: accepted
+};
+
 /** What the owner of a Session should do next. */
 enum class Want {
     output,         ///< write `output()` to the server, then `consume_output(n)`
@@ -185,6 +192,26 @@ public:
      * when `params.size` exceeds the server's SIZE.
      */
     void send(const Envelope& envelope);
+
+    /**
+     * @return true when `send` may start the next message now, before the verdict on the
+     * current one arrived: its data has ended (`end_body`), nothing of it failed so far, the
+     * server offers PIPELINING, and no earlier verdict is still awaited (RFC 2920 3.1: the end
+     * of a message's data may open the next pipelined group, so a stream of messages costs one
+     * round trip each). Then `send` takes over the current transaction's outstanding replies;
+     * its verdict comes from `take_settled()`, and the new one is the operation.
+     */
+    [[nodiscard]] bool can_send_next() const;
+
+    /** @return the verdicts on transactions that were followed by `send` before they
+     * arrived, oldest first, once each; nullopt when there is none (yet). When the session
+     * fails first, such a transaction gets errc::outcome_unknown (its data was written) or the
+     * failure. */
+    std::optional<Settled> take_settled();
+
+    /** @return true when `write_body` may be called now, even with output still to write
+     * (an owner may gather a piece of data with what waits, for one write). */
+    [[nodiscard]] bool accepts_body() const;
 
     /** Streams message data; call while in the body step, as often as needed. */
     void write_body(std::string_view bytes);

@@ -132,6 +132,35 @@ TYPED_TEST(BothClientLimits, ServerThatNeverAnswersTheFinalDot) {
     server.stop();
 }
 
+// Each wait has its own limit however many go by in one operation: the one timer that watches
+// them is set for an earlier step's deadline and must wait on for the step in progress.
+TYPED_TEST(BothClientLimits, EachStepGetsItsWholeLimit) {
+    Server server([](Conversation& c) {
+        c.send_line("220 mx.test");
+        for (;;) {
+            const std::string line = c.read_line();
+            c.delay(250ms);  // each reply within the 600 ms limit, all of them far beyond it
+            if (line == "DATA") {
+                c.send_line("354 go");
+                (void)c.read_data();
+                c.delay(250ms);
+            }
+            c.send_line(line.rfind("EHLO", 0) == 0 ? "250 mx.test" : "250 ok");
+        }
+    });
+    Options o = options();
+    o.command_timeout = o.final_reply_timeout = 600ms;
+    TypeParam c(o);
+    c.connect("127.0.0.1", server.port());
+    Envelope e = envelope();
+    e.to.emplace_back("carol@example.org");
+    const auto start = Clock::now();
+    const auto result = c.send(e, "Subject: x\r\n\r\nbody\r\n");
+    EXPECT_TRUE(result.all_accepted());
+    EXPECT_GT(Clock::now() - start, 1s);  // five replies of 250 ms: longer than any one limit
+    server.stop();
+}
+
 // Options::deadline bounds everything, whatever the per-step limits allow.
 TYPED_TEST(BothClientLimits, OverallDeadline) {
     Server server([](Conversation& c) {

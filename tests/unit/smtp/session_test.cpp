@@ -563,13 +563,16 @@ TEST(Session, NullSender) {
 TEST(Session, ChunkingSendsBdatLast) {
     auto s = ready_session("PIPELINING\nCHUNKING");
     s.send(envelope({"bob@example.org"}));
-    EXPECT_EQ(take_output(s), "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n");
-    s.receive("250 Ok\r\n250 Ok\r\n");
+    // RFC 3030 4.2: with PIPELINING the data goes with the commands, in one write.
     EXPECT_EQ(s.want(), Want::body);
     s.write_body("a\n.\nb\n");
     EXPECT_EQ(s.want(), Want::body);  // buffered until the chunk is full or the end
     s.end_body();
-    EXPECT_EQ(take_output(s), "BDAT 9 LAST\r\na\r\n.\r\nb\r\n");
+    EXPECT_EQ(s.want(), Want::output);
+    EXPECT_EQ(take_output(s),
+              "MAIL FROM:<alice@example.org>\r\nRCPT TO:<bob@example.org>\r\n"
+              "BDAT 9 LAST\r\na\r\n.\r\nb\r\n");
+    s.receive("250 Ok\r\n250 Ok\r\n");
     EXPECT_EQ(s.phase(), Phase::data_end);
     s.receive("250 2.0.0 Ok: queued as ABC\r\n");
     EXPECT_FALSE(s.take_error());
