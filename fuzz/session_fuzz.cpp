@@ -1,6 +1,8 @@
-// libFuzzer target: a whole Session fed arbitrary server bytes while sending a message.
-// Property: nothing the server sends makes the session crash or throw, and it always ends
-// idle or closed.
+// libFuzzer target: a whole Session fed arbitrary server bytes while sending three messages in a
+// stream (the next one started as soon as can_send_next() allows, RFC 2920 3.1).
+// Properties: nothing the server sends makes the session crash or throw; it always ends idle or
+// closed; and every message started gets exactly one verdict (take_settled, or the operation's
+// end).
 #include <missive/smtp/session.hpp>
 
 #include <cstddef>
@@ -16,11 +18,44 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.chunk_size = 8;
     Session s(o);
     bool hello_sent = false;
-    bool send_started = false;
+    bool sending = false;  // a send operation is in progress
+    int started = 0;
+    int verdicts = 0;
     int body_pieces = 0;
     std::size_t pos = 0;
+    Envelope e;
+    e.from = "a@example.org";
+    e.to = {"b@example.org", "c@example.org"};
+    // Starts the next message; false when the session refuses (a fuzzed SIZE too small …).
+    auto start = [&] {
+        try {
+            s.send(e);
+        } catch (const missive::Error&) {
+            return false;
+        }
+        ++started;
+        sending = true;
+        body_pieces = 0;
+        return true;
+    };
+    auto settle = [&] {
+        while (s.take_settled()) {
+            ++verdicts;
+        }
+    };
+    auto finish = [&] {
+        settle();
+        if (verdicts != started) {
+            std::abort();  // a message without a verdict, or with two
+        }
+        return 0;
+    };
     s.expect_greeting();
-    for (int steps = 0; steps < 10000; ++steps) {
+    for (int steps = 0; steps < 20000; ++steps) {
+        settle();
+        if (sending && started < 3 && s.can_send_next() && !start()) {
+            return finish();
+        }
         switch (s.want()) {
             case Want::output:
                 s.consume_output(s.output().size());
@@ -48,25 +83,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             case Want::idle:
                 (void)s.take_error();
+                if (sending) {
+                    sending = false;
+                    ++verdicts;
+                }
                 if (!hello_sent) {
                     hello_sent = true;
                     s.hello("fuzz.example");
-                } else if (!send_started) {
-                    send_started = true;
-                    Envelope e;
-                    e.from = "a@example.org";
-                    e.to = {"b@example.org", "c@example.org"};
-                    try {
-                        s.send(e);
-                    } catch (const missive::Error&) {
-                        return 0;  // e.g. the fuzzed EHLO offered a SIZE too small
-                    }
-                } else {
-                    return 0;
+                } else if (started >= 3 || !start()) {
+                    return finish();
                 }
                 break;
             case Want::closed:
-                return 0;
+                if (sending) {
+                    ++verdicts;
+                }
+                return finish();
         }
     }
     std::abort();  // the dialogue must end
