@@ -80,7 +80,7 @@ with tempfile.NamedTemporaryFile("r") as rss:
     p.returncode = 0
     if status:
         sys.exit(f"{sys.argv[2]} failed (wait status {status})")
-    print(f"{n / took:.1f} {(ru.ru_utime + ru.ru_stime) * 1000 / n:.4f} {rss.read().split()[-1]}")
+    print(f"{n / took:.6g} {(ru.ru_utime + ru.ru_stime) * 1000 / n:.4f} {rss.read().split()[-1]}")
 PY
 }
 
