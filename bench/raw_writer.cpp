@@ -27,7 +27,8 @@ namespace {
 
 class Connection {
 public:
-    Connection(const char* host, std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    Connection(const char* host, std::uint16_t port)
+        : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);

@@ -27,6 +27,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -74,8 +75,8 @@ struct Work {
     }
 
     [[nodiscard]] std::size_t batch_size() const {
-        return std::clamp(max_batch_octets / std::max<std::size_t>(text.size(), 1),
-                          std::size_t{1}, max_batch);
+        return std::clamp(max_batch_octets / std::max<std::size_t>(text.size(), 1), std::size_t{1},
+                          max_batch);
     }
 
     // Letters for `total` messages, reused batch after batch.
@@ -175,9 +176,9 @@ void run_async(const Config& c, Work& work) {
 #ifdef MISSIVE_BENCH_HAVE_POOL
 void run_pool(const Config& c, Work& work) {
     auto url = missive::net::Url::parse("smtp://" + c.host + ":" + std::to_string(c.port));
-    client::Pool pool(std::move(url), work.options,
-                      client::PoolOptions{.connections = c.connections,
-                                          .messages_per_connection = 0});
+    client::Pool pool(
+        std::move(url), work.options,
+        client::PoolOptions{.connections = c.connections, .messages_per_connection = 0});
     for (std::size_t sent = 0; sent < c.count; sent += work.batch_size()) {
         for (std::size_t i = sent; i < std::min(c.count, sent + work.batch_size()); ++i) {
             pool.submit(work.letter(), [&](const client::Outcome& o) { work.count(o); });
@@ -208,9 +209,9 @@ Config parse(int argc, char** argv) {
         }
     }
     if (positional.size() < 5) {
-        throw std::invalid_argument(
-            "usage: scale " + modes + " HOST PORT COUNT SIZE [RCPTS=1] "
-            "[CONNECTIONS=1] [--starttls=CAFILE] [--file=PATH]");
+        throw std::invalid_argument("usage: scale " + modes +
+                                    " HOST PORT COUNT SIZE [RCPTS=1] "
+                                    "[CONNECTIONS=1] [--starttls=CAFILE] [--file=PATH]");
     }
     c.mode = positional[0];
     c.host = positional[1];
@@ -226,9 +227,7 @@ double seconds(timeval tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
+int run(int argc, char** argv) {
     const Config c = parse(argc, argv);
     Work work;
     work.envelope.from = "alice@example.org";
@@ -274,7 +273,15 @@ int main(int argc, char** argv) try {
     std::printf("%.0f msg/s  %.4f CPU ms/msg  %ld KiB max RSS\n", n / took.count(),
                 (seconds(usage.ru_utime) + seconds(usage.ru_stime)) * 1000 / n, usage.ru_maxrss);
     return work.refused == 0 ? 0 : 1;
-} catch (const std::exception& e) {
-    std::cerr << "scale: " << e.what() << '\n';
-    return 64;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "scale: " << e.what() << '\n';
+        return 64;
+    }
 }
