@@ -259,6 +259,10 @@ bool AsyncClient::is_open() const {
     return impl_->stream.is_open() && impl_->engine.usable();
 }
 
+bool AsyncClient::has_unsolicited_input() const {
+    return !impl_->busy && impl_->stream.has_unread_input();
+}
+
 const smtp::Session& AsyncClient::session() const {
     return impl_->engine.session();
 }

@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -574,6 +575,18 @@ void AsyncStream::close() noexcept {
 
 bool AsyncStream::is_open() const {
     return impl_ && impl_->socket.is_open();
+}
+
+bool AsyncStream::has_unread_input() const {
+    if (!is_open()) {
+        return false;
+    }
+    if (impl_->at_eof ||
+        (impl_->tls_stream && SSL_pending(impl_->tls_stream->native_handle()) > 0)) {
+        return true;
+    }
+    pollfd p{impl_->socket.native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
 }
 
 const TlsInfo* AsyncStream::tls() const {

@@ -71,6 +71,12 @@ public:
     void close() noexcept;
 
     [[nodiscard]] bool is_open() const;
+    /**
+     * Whether something can be read now, without waiting (poll with a zero timeout): bytes,
+     * the end of the stream or an error. On a connection where nothing was asked (an idle SMTP
+     * connection) that means the peer closed it or sent a 421. False when closed.
+     */
+    [[nodiscard]] bool has_unread_input() const;
     [[nodiscard]] const TlsInfo* tls() const;
     /** @return "127.0.0.1:25", "[::1]:25", "unix:/run/dovecot/lmtp" or the target while
      * connecting; "" when closed */

@@ -65,8 +65,9 @@ void TlsContext::Impl::prepare(SSL* ssl, Target& target) {
     {
         const std::lock_guard lock(mutex);
         if (auto it = sessions.find(target.key); it != sessions.end()) {
-            kept = it->second;
-            SSL_SESSION_up_ref(kept);
+            // A copy again: this connection ending without close_notify would otherwise mark
+            // the kept session itself unresumable for every later connection.
+            kept = SSL_SESSION_dup(it->second);
         }
     }
     if (kept != nullptr) {

@@ -182,6 +182,7 @@ struct Server::Impl {
     int listener = -1;
     std::uint16_t port = 0;
     std::thread thread;
+    std::vector<std::thread> workers;  // one per connection with Options::concurrent
     std::atomic<bool> stopping{false};
     std::array<int, 2> wake{-1, -1};  // a pipe that interrupts poll() when stopping
 
@@ -190,9 +191,9 @@ struct Server::Impl {
     std::vector<std::string> received;  // per connection
     std::vector<std::string> mismatches;
     std::size_t finished = 0;
-    // The open connection, so that stop() can shut it down; changed only under `mutex`, so
+    // The open connections, so that stop() can shut them down; changed only under `mutex`, so
     // stop() never touches a descriptor number that was closed and reused meanwhile.
-    int active = -1;
+    std::vector<int> active;
 
     Impl() = default;
     Impl(const Impl&) = delete;
@@ -230,7 +231,7 @@ struct Server::Impl {
             , fd_(fd)
             , index_(index) {
             const std::lock_guard lock(server_.mutex);
-            server_.active = fd_;
+            server_.active.push_back(fd_);
         }
 
         Conn(const Conn&) = delete;
@@ -324,7 +325,7 @@ struct Server::Impl {
                 ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
             }
             ::close(fd_);
-            server_.active = -1;
+            std::erase(server_.active, fd_);
             fd_ = -1;
         }
 
@@ -497,22 +498,30 @@ struct Server::Impl {
                 index = received.size();
                 received.emplace_back();
             }
-            {
-                Conn conv(*this, fd, index);
-                try {
-                    handler(conv);
-                } catch (const Stop&) {
-                    // the client went away, or the test is over
-                } catch (const std::exception& e) {
-                    mismatch(std::string("handler failed: ") + e.what());
-                }
+            if (opts.concurrent) {
+                workers.emplace_back([this, fd, index] { serve(fd, index); });
+            } else {
+                serve(fd, index);
             }
-            {
-                const std::lock_guard lock(mutex);
-                ++finished;
-            }
-            finished_cv.notify_all();
         }
+    }
+
+    void serve(int fd, std::size_t index) {
+        {
+            Conn conv(*this, fd, index);
+            try {
+                handler(conv);
+            } catch (const Stop&) {
+                // the client went away, or the test is over
+            } catch (const std::exception& e) {
+                mismatch(std::string("handler failed: ") + e.what());
+            }
+        }
+        {
+            const std::lock_guard lock(mutex);
+            ++finished;
+        }
+        finished_cv.notify_all();
     }
 
     void stop() {
@@ -526,11 +535,15 @@ struct Server::Impl {
         {
             // Also ends a send() blocked on a client that does not read.
             const std::lock_guard lock(mutex);
-            if (active >= 0) {
-                ::shutdown(active, SHUT_RDWR);
+            for (const int fd : active) {
+                ::shutdown(fd, SHUT_RDWR);
             }
         }
         thread.join();
+        // Only the accept thread adds workers, and it has ended.
+        for (auto& worker : workers) {
+            worker.join();
+        }
         ::close(listener);
         listener = -1;
     }
@@ -551,11 +564,10 @@ Server::Server(const std::vector<std::string>& scripts, Options options)
     }
     impl_->opts = std::move(options);
     Impl* impl = impl_.get();
-    // Connections run one after another on the server's thread, so the counter needs no lock.
-    auto counter = std::make_shared<std::size_t>(0);
+    // Atomic: with Options::concurrent, connections run at once.
+    auto counter = std::make_shared<std::atomic<std::size_t>>(0);
     impl_->handler = [parsed = std::move(parsed), counter, impl](Conversation& conv) {
-        const std::size_t i = std::min(*counter, parsed.size() - 1);
-        ++*counter;
+        const std::size_t i = std::min(counter->fetch_add(1), parsed.size() - 1);
         Impl::run_script(parsed[i], static_cast<Impl::Conn&>(conv), *impl);
     };
     impl_->start();

@@ -5,7 +5,8 @@
   written and run against a fresh `missive capture`; only capture's port (2525) and Maildir
   (/tmp/maildir) are replaced by this run's.
 - Each command of the examples table runs against the same capture and exits 0.
-- The test under "## Testing your own code" is, word for word, part of a test in the suite.
+- The test under "## Testing your own code" is, word for word, part of a test in the suite,
+  and the code under "## Sending many messages: Pool" part of examples/send_pool.cpp (built).
 
 usage: readme_test.py SOURCE_DIR BUILD_DIR MISSIVE_BINARY CXX LIBMISSIVE
 """
@@ -81,8 +82,10 @@ def main() -> int:
                 if r.returncode != 0:
                     problems.append(f"{command}: exit {r.returncode}: {r.stderr}")
             delivered = len(list((maildir / "new").iterdir()))
-            # One message per program, but send_async sends three over its one connection.
-            expected = 1 + len(commands) + sum(2 for c in commands if "send_async" in c)
+            # One message per program, but send_async sends three over its one connection
+            # and send_pool twenty.
+            expected = (1 + len(commands) + sum(2 for c in commands if "send_async" in c) +
+                        sum(19 for c in commands if "send_pool" in c))
             if delivered != expected:
                 problems.append(f"capture stored {delivered} messages, not {expected}")
         finally:
@@ -95,6 +98,11 @@ def main() -> int:
         if "MemoryTransport" in block and block not in test_file:
             problems.append("the MemoryTransport test in the README differs from "
                             "tests/unit/transport/welcome_test.cpp")
+    pool = section(readme, "Sending many messages: Pool")
+    pool_example = pathlib.Path(source, "examples/send_pool.cpp").read_text()
+    for block in re.findall(r"```cpp\n(.*?)```", pool, re.S):
+        if block not in pool_example:
+            problems.append("the Pool example in the README differs from examples/send_pool.cpp")
     for p in problems:
         print("README.md:", p)
     return 1 if problems else 0

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace missive::integration;
 using missive::client::Options;
@@ -60,6 +62,52 @@ TYPED_TEST(BothReal, PostfixStarttlsAndChunking) {
     EXPECT_NE(read_file(files[0]).find("Hello from both clients.\n.dot line\n"), std::string::npos);
 }
 
+// A stream of messages over one connection (one round trip each, BDAT with the commands):
+// every accepted one arrives exactly once, refusals stay with their message.
+TYPED_TEST(BothReal, PostfixStreamOfMessages) {
+    const std::uint16_t port = port_of("MISSIVE_TEST_POSTFIX_PORT");
+    REQUIRE_SERVER(port);
+    Options o = real_options();
+    o.tls = TlsMode::starttls_required;
+    TypeParam c(o);
+    c.connect("127.0.0.1", port);
+    const std::string token = unique_token();
+    std::vector<missive::client::Letter> letters;
+    for (int i = 0; i < 20; ++i) {
+        std::vector<missive::smtp::Recipient> to;
+        if (i % 5 != 3) {
+            to.emplace_back("bob@example.com");
+        }
+        if (i % 5 >= 3) {
+            to.emplace_back("rej@example.com");
+        }
+        letters.emplace_back(missive::smtp::Envelope{.from = "alice@example.org", .to = to},
+                             message(token + "-" + std::to_string(i) + "-"));
+    }
+    std::vector<missive::client::Outcome> out;
+    c.send_all(letters, [&](missive::client::Outcome x) { out.push_back(std::move(x)); });
+    c.quit();
+    ASSERT_EQ(out.size(), letters.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        EXPECT_EQ(out[i].index, i);
+        if (i % 5 == 3) {
+            ASSERT_FALSE(out[i].accepted());
+            EXPECT_EQ(out[i].error->kind(), missive::errc::all_recipients_refused);
+        } else {
+            EXPECT_TRUE(out[i].accepted()) << out[i].error->what();
+            EXPECT_EQ(out[i].result.accepted(), (std::vector<std::string>{"bob@example.com"}));
+        }
+    }
+    const std::string dir = setting("MISSIVE_TEST_DIR") + "/mail";
+    ASSERT_EQ(find_delivered(dir, token, 16).size(), 16U);
+    std::this_thread::sleep_for(300ms);  // a duplicate would show up by now
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(find_delivered(dir, token + "-" + std::to_string(i) + "-", 1, 0ms).size(),
+                  i % 5 == 3 ? 0U : 1U)
+            << "message " << i;
+    }
+}
+
 TYPED_TEST(BothReal, DovecotSubmissionScramOverStarttlsAndImplicitTls) {
     for (const char* key :
          {"MISSIVE_TEST_DOVECOT_SUBMISSION_PORT", "MISSIVE_TEST_DOVECOT_SUBMISSIONS_PORT"}) {
@@ -105,6 +153,32 @@ TYPED_TEST(BothReal, DovecotLmtpOverItsUnixSocket) {
     const std::string home = setting("MISSIVE_TEST_DIR") + "/dovecot/home";
     EXPECT_EQ(find_delivered(home + "/alice/Maildir/new", token, 1).size(), 1U);
     EXPECT_EQ(find_delivered(home + "/bob/Maildir/new", token, 1).size(), 1U);
+}
+
+// LMTP answers the data once per accepted recipient: a stream keeps those replies apart.
+TYPED_TEST(BothReal, DovecotLmtpStreamOfMessages) {
+    REQUIRE_SERVER(port_of("MISSIVE_TEST_DOVECOT_LMTP_PORT"));
+    const std::string socket = setting("MISSIVE_TEST_DIR") + "/dovecot/run/lmtp-missive";
+    TypeParam c(real_options());
+    c.connect(missive::net::Url::parse("lmtp://" + socket));
+    const std::string token = unique_token();
+    std::vector<missive::client::Letter> letters;
+    for (int i = 0; i < 6; ++i) {
+        letters.emplace_back(missive::smtp::Envelope{.from = "sender@example.org",
+                                                     .to = {"alice", "nobody", "bob@example.com"}},
+                             message(token + "-" + std::to_string(i) + "-"));
+    }
+    std::vector<missive::client::Outcome> out;
+    c.send_all(letters, [&](missive::client::Outcome x) { out.push_back(std::move(x)); });
+    c.quit();
+    ASSERT_EQ(out.size(), letters.size());
+    for (const auto& o : out) {
+        ASSERT_TRUE(o.accepted()) << o.error->what();
+        EXPECT_EQ(o.result.accepted(), (std::vector<std::string>{"alice", "bob@example.com"}));
+    }
+    const std::string home = setting("MISSIVE_TEST_DIR") + "/dovecot/home";
+    EXPECT_EQ(find_delivered(home + "/alice/Maildir/new", token, 6).size(), 6U);
+    EXPECT_EQ(find_delivered(home + "/bob/Maildir/new", token, 6).size(), 6U);
 }
 
 TYPED_TEST(BothReal, DovecotLmtpOverItsUnixSocketWithTlsChecksTheGivenName) {

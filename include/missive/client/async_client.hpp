@@ -234,6 +234,13 @@ public:
 
     [[nodiscard]] const net::TlsInfo* tls() const;
     [[nodiscard]] bool is_open() const;
+    /**
+     * Whether the server sent something or closed the connection while no operation was in
+     * progress, checked without waiting (a zero-timeout poll, no round trip). On an idle SMTP
+     * connection that means it is going away (a 421 or the end): don't send on it, close it.
+     * False when closed.
+     */
+    [[nodiscard]] bool has_unsolicited_input() const;
     [[nodiscard]] const smtp::Session& session() const;
 
 private:

@@ -49,11 +49,15 @@ public:
 struct ServerOptions {
     std::string address = "127.0.0.1";            ///< an IPv4 literal
     std::chrono::milliseconds io_timeout{10000};  ///< each read gives up after this long
+    /// Runs each connection on a thread of its own, so that a client may hold several at once
+    /// (a client::Pool); the handler must then be thread-safe. Off: one after another.
+    bool concurrent = false;
 };
 
 /**
  * A scripted SMTP server on a loopback port, in-process, for tests (also users' tests). It accepts
- * connections one after another in a thread of its own, runs a script or a handler on each, and
+ * connections one after another in a thread of its own (or each on a thread of its own with
+ * `ServerOptions::concurrent`), runs a script or a handler on each, and
  * records every byte each client sent.
  *
  * A script is text, one step per line (MailKit-style transcripts):

@@ -163,3 +163,16 @@ TEST(TestingServer, StopsWhileClientIsConnected) {
     }  // the destructor must not wait for io_timeout
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
+
+// With `concurrent`, a second client is greeted while the first still holds its connection;
+// one after another (the default), it would wait for the first to finish.
+TEST(TestingServer, ConcurrentServesConnectionsAtOnce) {
+    Server::Options o;
+    o.concurrent = true;
+    Server server("S: 220 hi\n!eof\n", o);
+    RawClient first(server);
+    EXPECT_EQ(first.read(8), "220 hi\r\n");
+    RawClient second(server);
+    EXPECT_EQ(second.read(8), "220 hi\r\n");
+    EXPECT_EQ(server.connections(), 2U);
+}
