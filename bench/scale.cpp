@@ -3,7 +3,8 @@
 //   blocking  Client::send, one message after another (a thread per Client)
 //   send_all  Client::send_all (a thread per Client)
 //   async     AsyncClient::async_send_all (every connection on one io_context thread)
-//   pool      client::Pool with CONNECTIONS connections, letters given with submit()
+//   pool      client::Pool with CONNECTIONS connections, letters given with submit() (at most
+//             512 not yet reported)
 //             (only when the build found src/client/pool.cpp: MISSIVE_BENCH_HAVE_POOL)
 // The bulk modes hand their letters over in batches, sent again and again, so that what grows
 // with COUNT is the library's, not this program's list of letters: at most 1000 letters and
@@ -33,12 +34,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -174,16 +177,33 @@ void run_async(const Config& c, Work& work) {
 }
 
 #ifdef MISSIVE_BENCH_HAVE_POOL
+// Letters go to the pool through a window of `pool_window` not yet reported (more than 8
+// connections x the default pipeline depth of 32), so that its queue stays bounded and its
+// pipelines never drain.
+constexpr std::size_t pool_window = 512;
+
 void run_pool(const Config& c, Work& work) {
     auto url = missive::net::Url::parse("smtp://" + c.host + ":" + std::to_string(c.port));
     client::Pool pool(
         std::move(url), work.options,
         client::PoolOptions{.connections = c.connections, .messages_per_connection = 0});
-    for (std::size_t sent = 0; sent < c.count; sent += work.batch_size()) {
-        for (std::size_t i = sent; i < std::min(c.count, sent + work.batch_size()); ++i) {
-            pool.submit(work.letter(), [&](const client::Outcome& o) { work.count(o); });
+    std::mutex mutex;
+    std::condition_variable reported;
+    std::size_t outstanding = 0;
+    for (std::size_t i = 0; i < c.count; ++i) {
+        {
+            std::unique_lock lock(mutex);
+            reported.wait(lock, [&] { return outstanding < pool_window; });
+            ++outstanding;
         }
-        pool.drain();
+        pool.submit(work.letter(), [&](const client::Outcome& o) {
+            work.count(o);
+            {
+                const std::lock_guard lock(mutex);
+                --outstanding;
+            }
+            reported.notify_one();
+        });
     }
     pool.shutdown();
 }
