@@ -177,10 +177,14 @@ void run_async(const Config& c, Work& work) {
 }
 
 #ifdef MISSIVE_BENCH_HAVE_POOL
-// Letters go to the pool through a window of `pool_window` not yet reported (more than 8
-// connections x the default pipeline depth of 32), so that its queue stays bounded and its
-// pipelines never drain.
-constexpr std::size_t pool_window = 512;
+// Letters go to the pool through a window of letters not yet reported, so that its queue stays
+// bounded and its pipelines never drain: 2 x CONNECTIONS x the default pipeline depth of 32, or
+// more, up to 512 letters or 1 MiB of them (as the batches of the other bulk modes: 64 letters
+// of 100 KB on one connection, 512 of 1 KB).
+std::size_t pool_window(const Config& c, const Work& work) {
+    const std::size_t least = 2 * c.connections * 32;
+    return std::max(least, std::min<std::size_t>(512, work.batch_size()));
+}
 
 void run_pool(const Config& c, Work& work) {
     auto url = missive::net::Url::parse("smtp://" + c.host + ":" + std::to_string(c.port));
@@ -190,10 +194,11 @@ void run_pool(const Config& c, Work& work) {
     std::mutex mutex;
     std::condition_variable reported;
     std::size_t outstanding = 0;
+    const std::size_t window = pool_window(c, work);
     for (std::size_t i = 0; i < c.count; ++i) {
         {
             std::unique_lock lock(mutex);
-            reported.wait(lock, [&] { return outstanding < pool_window; });
+            reported.wait(lock, [&] { return outstanding < window; });
             ++outstanding;
         }
         pool.submit(work.letter(), [&](const client::Outcome& o) {
