@@ -28,6 +28,8 @@ packages=(
   libevent-2.1-7                               # OpenSMTPD's, unpacked likewise
   gcc util-linux                               # OpenSMTPD's TLS fix; unshare, mount
   zsh                                          # the zsh completion check
+  # benchmarks (bench/run_scale.sh)
+  time gnuplot-nox valgrind                    # max RSS, the chart, CALLGRIND=1
 )
 # Nodemailer's smtp-server (tests/interop) runs on the machine's Node.js with npm; Debian's
 # only when there is none.
