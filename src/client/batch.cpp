@@ -65,7 +65,8 @@ std::optional<Batch::Next> Batch::next(std::optional<std::uint64_t> rcpt_max) {
     Next n;
     n.job = index;
     n.letter = &letters_[index];
-    n.envelope = n.letter->envelope;
+    n.envelope.from = n.letter->envelope.from;  // the recipients are this group's, not copied
+    n.envelope.params = n.letter->envelope.params;
     n.envelope.to = std::move(job.groups.front());
     job.groups.pop_front();
     if (!job.groups.empty()) {

@@ -48,6 +48,8 @@ struct Rules {
     /// After a message's 250: the connection says 421 and stays open without reading
     /// (a server going away while the client thinks it idle).
     std::function<bool(std::size_t on_connection)> leave_after{};
+    /// How long the server takes over each message's final reply.
+    std::chrono::milliseconds verdict_delay{0};
 };
 
 // A small SMTP server for many connections at once; the rules see the count of MAILs so far
@@ -131,6 +133,9 @@ private:
                     return;
                 }
                 record(data);
+                if (rules_.verdict_delay > 0ms) {
+                    c.delay(rules_.verdict_delay);
+                }
                 c.send_line("250 2.0.0 queued");
                 if (rules_.leave_after && rules_.leave_after(on_connection)) {
                     c.delay(50ms);  // apart from the 250, as a server's idle timer would
@@ -356,7 +361,8 @@ TEST(Pool, ServersMailMaxHonoured) {
 }
 
 TEST(Pool, ConnectionsOpenOnlyWhenNeededAndAtMostTheLimit) {
-    Mta mta;
+    // A server slow enough that letters wait for a connection, however busy the machine.
+    Mta mta({.verdict_delay = 20ms});
     PoolOptions p = fast(3);
     p.pipeline_depth = 1;
     Pool pool(mta.url(), options(), p);
