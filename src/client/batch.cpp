@@ -77,8 +77,7 @@ std::optional<Batch::Next> Batch::next(std::optional<std::uint64_t> rcpt_max) {
     return n;
 }
 
-void Batch::ended(std::size_t index, const smtp::SendResult& result,
-                  const std::optional<Error>& error) {
+void Batch::ended(std::size_t index, smtp::SendResult result, const std::optional<Error>& error) {
     Job& job = jobs_[index];
     if (job.in_flight > 0) {
         --job.in_flight;
@@ -97,41 +96,39 @@ void Batch::ended(std::size_t index, const smtp::SendResult& result,
     // A transaction that failed (MAIL, DATA or the message refused, the connection lost)
     // delivered to nobody, whatever the RCPT replies said; the reply that failed it stands for
     // theirs.
+    const bool accepted_here =
+        !error && std::ranges::any_of(result.recipients,
+                                      [](const smtp::RecipientResult& r) { return r.accepted; });
+    // 452 with progress: those recipients go in a further transaction (without progress they
+    // stay refused, transient, and the caller retries later).
     std::vector<smtp::Recipient> again;
-    bool accepted_here = false;
-    for (const auto& r : result.recipients) {
-        smtp::RecipientResult rr = r;
-        if (error && rr.accepted) {
-            rr.accepted = false;
-            if (error->reply()) {
-                rr.reply = *error->reply();
+    if (accepted_here) {
+        const auto& to = letters_[index].envelope.to;
+        for (const auto& r : result.recipients) {
+            if (!too_many(r)) {
+                continue;
+            }
+            const auto it = std::ranges::find_if(
+                to, [&](const smtp::Recipient& x) { return x.address == r.address; });
+            if (it != to.end()) {
+                again.push_back(*it);
             }
         }
-        accepted_here = accepted_here || rr.accepted;
-        merged.recipients.push_back(std::move(rr));
     }
-    if (!error || error->kind() == errc::all_recipients_refused) {
-        // 452 with progress: the rest go in a further transaction (without progress they stay
-        // refused, transient, and the caller retries later).
-        if (accepted_here) {
-            const auto& to = letters_[index].envelope.to;
-            for (const auto& r : result.recipients) {
-                if (too_many(r)) {
-                    const auto it = std::find_if(
-                        to.begin(), to.end(),
-                        [&](const smtp::Recipient& x) { return x.address == r.address; });
-                    if (it != to.end()) {
-                        again.push_back(*it);
-                    }
-                }
+    for (auto& r : result.recipients) {
+        if (error && r.accepted) {
+            r.accepted = false;
+            if (error->reply()) {
+                r.reply = *error->reply();
             }
         }
+        if (std::ranges::any_of(again,
+                                [&](const smtp::Recipient& x) { return x.address == r.address; })) {
+            continue;  // its answer comes from the next transaction
+        }
+        merged.recipients.push_back(std::move(r));
     }
     if (!again.empty()) {
-        std::erase_if(merged.recipients, [&](const smtp::RecipientResult& r) {
-            return std::any_of(again.begin(), again.end(),
-                               [&](const smtp::Recipient& x) { return x.address == r.address; });
-        });
         job.groups.push_front(std::move(again));
         if (std::find(continued_.begin(), continued_.end(), index) == continued_.end()) {
             continued_.push_front(index);

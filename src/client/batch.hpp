@@ -43,8 +43,7 @@ public:
     std::optional<Next> next(std::optional<std::uint64_t> rcpt_max);
 
     /** A transaction of letter `index` ended with `result` (and `error`, when it failed). */
-    void ended(std::size_t index, const smtp::SendResult& result,
-               const std::optional<Error>& error);
+    void ended(std::size_t index, smtp::SendResult result, const std::optional<Error>& error);
 
     /** The connection failed (`cause`): every letter not yet reported gets its outcome now,
      * as far as it got. */

@@ -476,7 +476,7 @@ void Engine::batch_chain() {
 void Engine::batch_settled() {
     while (auto settled = session_.take_settled()) {
         if (prior_letter_) {
-            batch_->ended(*std::exchange(prior_letter_, std::nullopt), settled->result,
+            batch_->ended(*std::exchange(prior_letter_, std::nullopt), std::move(settled->result),
                           settled->error);
         }
     }
