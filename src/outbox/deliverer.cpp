@@ -133,6 +133,11 @@ AttemptEnd Deliverer::Impl::decide(const Job& job, const client::Outcome& outcom
     const bool unknown = outcome.error && outcome.error->outcome_unknown();
     const bool permanent = outcome.error && outcome.error->permanent();
     end.error = outcome.error ? outcome.error->what() : "";
+    if (unknown) {
+        end.error = (options.allow_duplicates ? "outcome unknown, retried (duplicates allowed): "
+                                              : "outcome unknown, held for a decision: ") +
+                    end.error;
+    }
     // The recipients of this attempt, by index, and what the result says of each.
     std::vector<RecipientState> state(job.recipients.size());
     std::vector<bool> tried(job.recipients.size(), false);
@@ -183,7 +188,6 @@ AttemptEnd Deliverer::Impl::decide(const Job& job, const client::Outcome& outcom
     for (auto& u : end.updates) {
         if (u.state == RecipientState::unknown && options.allow_duplicates) {
             u.state = RecipientState::pending;
-            u.note = "outcome unknown; retried (duplicates allowed)";
         }
         state[u.index] = u.state;
     }
