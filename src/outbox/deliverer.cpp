@@ -15,8 +15,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <streambuf>
 #include <utility>
@@ -127,8 +127,7 @@ std::chrono::milliseconds Deliverer::Impl::backoff(unsigned attempts) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(wait * spread(random)));
 }
 
-AttemptEnd Deliverer::Impl::decide(const Job& job, const client::Outcome& outcome,
-                                   TimePoint now) {
+AttemptEnd Deliverer::Impl::decide(const Job& job, const client::Outcome& outcome, TimePoint now) {
     AttemptEnd end;
     const bool unknown = outcome.error && outcome.error->outcome_unknown();
     const bool permanent = outcome.error && outcome.error->permanent();
@@ -180,9 +179,8 @@ AttemptEnd Deliverer::Impl::decide(const Job& job, const client::Outcome& outcom
     for (std::size_t i = 0; i < job.recipients.size(); ++i) {
         if (tried[i] && !answered[i] && outcome.error) {
             // No reply of its own: no RCPT accepted it, so it cannot have the message.
-            end.updates.push_back(
-                {i, permanent ? RecipientState::refused : RecipientState::pending,
-                 outcome.error->reply(), end.error});
+            end.updates.push_back({i, permanent ? RecipientState::refused : RecipientState::pending,
+                                   outcome.error->reply(), end.error});
         }
     }
     for (auto& u : end.updates) {
@@ -228,8 +226,9 @@ Deliverer::Deliverer(Store& store, net::Url server, client::Options options,
                      client::PoolOptions pool, DelivererOptions deliverer) {
     if (deliverer.batch == 0 || deliverer.lease.count() <= 0 || deliverer.jitter < 0 ||
         deliverer.jitter >= 1 || deliverer.backoff > deliverer.max_backoff) {
-        throw Error(errc::config, "outbox: unusable deliverer options (batch 0, lease not above "
-                                  "0, jitter outside [0, 1), or backoff above max_backoff)");
+        throw Error(errc::config,
+                    "outbox: unusable deliverer options (batch 0, lease not above "
+                    "0, jitter outside [0, 1), or backoff above max_backoff)");
     }
     if (deliverer.worker.empty()) {
         deliverer.worker = default_worker();
@@ -240,7 +239,9 @@ Deliverer::Deliverer(Store& store, net::Url server, client::Options options,
 
 Deliverer::~Deliverer() = default;
 
-const std::string& Deliverer::worker() const { return impl_->options.worker; }
+const std::string& Deliverer::worker() const {
+    return impl_->options.worker;
+}
 
 RunReport Deliverer::run_once() {
     Impl& d = *impl_;
@@ -280,11 +281,10 @@ RunReport Deliverer::run_once() {
                                                std::to_string(lease.job));
             }
         };
-        client::Letter letter(job.pending_envelope(),
-                              client::Letter::MessageSource([store, lease, mark] {
-                                  return std::make_unique<MarkingStream>(
-                                      store->open_text(lease.job), mark);
-                              }));
+        client::Letter letter(
+            job.pending_envelope(), client::Letter::MessageSource([store, lease, mark] {
+                return std::make_unique<MarkingStream>(store->open_text(lease.job), mark);
+            }));
         d.pool.submit(std::move(letter), [&, k](client::Outcome o) {
             const std::lock_guard lock(mutex);
             outcomes[k] = std::move(o);

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <streambuf>
@@ -46,7 +47,9 @@ std::int64_t to_ms(TimePoint t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-TimePoint from_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+TimePoint from_ms(std::int64_t ms) {
+    return TimePoint(std::chrono::milliseconds(ms));
+}
 
 JobState job_state_of(std::string_view s) {
     if (s == "queued") {
@@ -81,7 +84,9 @@ RecipientState recipient_state_of(std::string_view s) {
 class Stmt {
 public:
     Stmt(sqlite3* db, std::string_view sql);
+
     ~Stmt() { sqlite3_finalize(stmt_); }
+
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
     Stmt(Stmt&&) = delete;
@@ -93,8 +98,9 @@ public:
     }
 
     Stmt& bind(int i, std::string_view v) {
-        check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
-                                SQLITE_TRANSIENT));  // NOLINT(cppcoreguidelines-pro-type-cstyle-cast)
+        check(
+            sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                              SQLITE_TRANSIENT));  // NOLINT(cppcoreguidelines-pro-type-cstyle-cast)
         return *this;
     }
 
@@ -104,8 +110,7 @@ public:
     }
 
     Stmt& bind_blob(int i, std::string_view v) {
-        check(sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()),
-                                SQLITE_STATIC));
+        check(sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
         return *this;
     }
 
@@ -155,11 +160,18 @@ private:
         message += " (" + std::string(detail) + ")";
     }
     Error::Details details;
-    const int os = db ? sqlite3_system_errno(db) : 0;
-    if ((rc & 0xff) == SQLITE_FULL) {
-        details.cause = std::make_error_code(std::errc::no_space_on_device);
-    } else if (os != 0) {
+    // The OS's errno says what an I/O error was (EFBIG, ENOSPC, EIO …); it is meaningful only
+    // after one.
+    const int primary = rc & 0xff;
+    const int os =
+        db && (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN)
+            ? sqlite3_system_errno(db)
+            : 0;
+    if (os != 0) {
         details.cause = std::error_code(os, std::generic_category());
+        message += ": " + details.cause.message();
+    } else if (primary == SQLITE_FULL) {
+        details.cause = std::make_error_code(std::errc::no_space_on_device);
     }
     throw Error(errc::storage, std::move(message), std::move(details));
 }
@@ -368,9 +380,8 @@ std::vector<RecipientRecord> SqliteStore::Impl::recipients_of(JobId id) {
     s.bind(1, id);
     std::vector<RecipientRecord> out;
     while (s.step()) {
-        RecipientRecord r{smtp::Recipient(s.text(0), smtp::RcptParams{
-                                                         static_cast<smtp::Notify>(s.integer(1)),
-                                                         s.text(2)})};
+        RecipientRecord r{smtp::Recipient(
+            s.text(0), smtp::RcptParams{static_cast<smtp::Notify>(s.integer(1)), s.text(2)})};
         r.state = recipient_state_of(s.text(3));
         if (!s.is_null(4)) {
             smtp::Reply reply;
@@ -393,8 +404,9 @@ std::vector<RecipientRecord> SqliteStore::Impl::recipients_of(JobId id) {
 // A lease that expired still holds until another worker claims the job (claim is the only
 // place that takes a job from its worker): until then nobody else acts on it.
 bool SqliteStore::Impl::lease_is(const Lease& lease) {
-    Stmt s(db, "SELECT 1 FROM jobs WHERE id = ? AND state = 'in_flight' AND worker = ? "
-               "AND attempt_id = ?");
+    Stmt s(db,
+           "SELECT 1 FROM jobs WHERE id = ? AND state = 'in_flight' AND worker = ? "
+           "AND attempt_id = ?");
     s.bind(1, lease.job).bind(2, lease.worker).bind(3, lease.attempt);
     return s.step();
 }
@@ -407,16 +419,15 @@ SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions option
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         const int e = errno;
-        throw Error(errc::storage,
-                    "outbox: cannot open " + path.string() + ": " +
-                        std::generic_category().message(e),
-                    Error::Details{.cause = std::error_code(e, std::generic_category())});
+        throw Error(
+            errc::storage,
+            "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
+            Error::Details{.cause = std::error_code(e, std::generic_category())});
     }
     ::close(fd);
-    const int rc = sqlite3_open_v2(path.c_str(), &impl_->db,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                       SQLITE_OPEN_FULLMUTEX,
-                                   nullptr);
+    const int rc = sqlite3_open_v2(
+        path.c_str(), &impl_->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         fail(impl_->db, rc, "opening " + path.string());
     }
@@ -521,8 +532,9 @@ Enqueued SqliteStore::enqueue(const NewJob& job, std::istream& text, TimePoint n
     {
         // RFC 6152: 8-bit text goes as BODY=8BITMIME; 7-bit as 7BIT, so a sender never needs a
         // first pass over the stored text to find out.
-        Stmt s(db, "UPDATE jobs SET size = ?, body = CASE WHEN body = 0 THEN ? ELSE body END "
-                   "WHERE id = ?");
+        Stmt s(db,
+               "UPDATE jobs SET size = ?, body = CASE WHEN body = 0 THEN ? ELSE body END "
+               "WHERE id = ?");
         s.bind(1, static_cast<std::int64_t>(size));
         s.bind(2, static_cast<std::int64_t>(eight_bit ? smtp::BodyType::eight_bit_mime
                                                       : smtp::BodyType::seven_bit));
@@ -542,9 +554,10 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
     if (!allow_duplicates) {
         std::vector<std::pair<JobId, std::int64_t>> unknown;
         {
-            Stmt s(db, "SELECT j.id, j.attempt_id FROM jobs j JOIN attempts a ON a.id = "
-                       "j.attempt_id WHERE j.state = 'in_flight' AND j.lease_ms <= ? AND "
-                       "a.data_end_ms IS NOT NULL");
+            Stmt s(db,
+                   "SELECT j.id, j.attempt_id FROM jobs j JOIN attempts a ON a.id = "
+                   "j.attempt_id WHERE j.state = 'in_flight' AND j.lease_ms <= ? AND "
+                   "a.data_end_ms IS NOT NULL");
             s.bind(1, now_ms);
             while (s.step()) {
                 unknown.emplace_back(s.integer(0), s.integer(1));
@@ -553,21 +566,24 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
         for (const auto& [id, attempt] : unknown) {
             const std::string why =
                 "outcome unknown: the worker's lease expired after the end of the data";
-            Stmt r(db, "UPDATE recipients SET state = 'unknown', note = ? WHERE job_id = ? AND "
-                       "state = 'pending'");
+            Stmt r(db,
+                   "UPDATE recipients SET state = 'unknown', note = ? WHERE job_id = ? AND "
+                   "state = 'pending'");
             r.bind(1, why).bind(2, id).run();
             Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
             a.bind(1, now_ms).bind(2, why).bind(3, attempt).run();
-            Stmt j(db, "UPDATE jobs SET state = 'held', worker = NULL, lease_ms = NULL, "
-                       "last_error = ? WHERE id = ?");
+            Stmt j(db,
+                   "UPDATE jobs SET state = 'held', worker = NULL, lease_ms = NULL, "
+                   "last_error = ? WHERE id = ?");
             j.bind(1, why).bind(2, id).run();
         }
     }
     std::vector<std::pair<JobId, std::int64_t>> picked;  // id, the previous attempt (or 0)
     {
-        Stmt s(db, "SELECT id, COALESCE(attempt_id, 0), state FROM jobs WHERE (state = 'queued' "
-                   "AND due_ms <= ?1) OR (state = 'in_flight' AND lease_ms <= ?1) "
-                   "ORDER BY due_ms, id LIMIT ?2");
+        Stmt s(db,
+               "SELECT id, COALESCE(attempt_id, 0), state FROM jobs WHERE (state = 'queued' "
+               "AND due_ms <= ?1) OR (state = 'in_flight' AND lease_ms <= ?1) "
+               "ORDER BY due_ms, id LIMIT ?2");
         s.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max));
         while (s.step()) {
             picked.emplace_back(s.integer(0), s.text(2) == "in_flight" ? s.integer(1) : 0);
@@ -583,8 +599,9 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
         Stmt a(db, "INSERT INTO attempts(job_id, worker, started_ms) VALUES(?, ?, ?)");
         a.bind(1, id).bind(2, worker).bind(3, now_ms).run();
         const std::int64_t attempt = sqlite3_last_insert_rowid(db);
-        Stmt j(db, "UPDATE jobs SET state = 'in_flight', worker = ?, lease_ms = ?, attempt_id = ?, "
-                   "attempts = attempts + 1 WHERE id = ?");
+        Stmt j(db,
+               "UPDATE jobs SET state = 'in_flight', worker = ?, lease_ms = ?, attempt_id = ?, "
+               "attempts = attempts + 1 WHERE id = ?");
         j.bind(1, worker).bind(2, now_ms + lease.count()).bind(3, attempt).bind(4, id).run();
         Stmt s(db, std::string("SELECT ") + job_columns + " FROM jobs WHERE id = ?");
         s.bind(1, id);
@@ -628,8 +645,9 @@ bool SqliteStore::finish(const Lease& lease, const AttemptEnd& end, TimePoint no
         return false;
     }
     {
-        Stmt s(db, "UPDATE recipients SET state = ?, code = ?, enhanced = ?, reply = ?, note = ? "
-                   "WHERE job_id = ? AND idx = ?");
+        Stmt s(db,
+               "UPDATE recipients SET state = ?, code = ?, enhanced = ?, reply = ?, note = ? "
+               "WHERE job_id = ? AND idx = ?");
         for (const auto& u : end.updates) {
             s.bind(1, to_string(u.state));
             if (u.reply) {
@@ -650,8 +668,9 @@ bool SqliteStore::finish(const Lease& lease, const AttemptEnd& end, TimePoint no
     }
     Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
     a.bind(1, to_ms(now)).bind(2, end.error).bind(3, lease.attempt).run();
-    Stmt j(db, "UPDATE jobs SET state = ?, due_ms = ?, worker = NULL, lease_ms = NULL, "
-               "last_error = ? WHERE id = ?");
+    Stmt j(db,
+           "UPDATE jobs SET state = ?, due_ms = ?, worker = NULL, lease_ms = NULL, "
+           "last_error = ? WHERE id = ?");
     j.bind(1, to_string(end.next)).bind(2, to_ms(end.next == JobState::queued ? end.due : now));
     j.bind(3, end.error).bind(4, lease.job).run();
     t.commit();
@@ -768,11 +787,12 @@ bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
                        "retried' WHERE job_id = ? AND state = 'unknown'");
     r.bind(1, id).run();
     // What is left: pending recipients → queued now; else final.
-    Stmt j(db, "UPDATE jobs SET due_ms = ?1, state = CASE "
-               "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'pending') "
-               "THEN 'queued' "
-               "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'accepted') "
-               "THEN 'done' ELSE 'failed' END WHERE id = ?2");
+    Stmt j(db,
+           "UPDATE jobs SET due_ms = ?1, state = CASE "
+           "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'pending') "
+           "THEN 'queued' "
+           "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'accepted') "
+           "THEN 'done' ELSE 'failed' END WHERE id = ?2");
     j.bind(1, to_ms(now)).bind(2, id).run();
     t.commit();
     return true;

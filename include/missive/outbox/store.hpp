@@ -75,13 +75,13 @@ struct Job {
     std::vector<RecipientRecord> recipients{};  ///< same order as envelope.to
     std::string idempotency_key{};
     TimePoint created{};
-    TimePoint due{};            ///< next attempt not before this
-    std::uint64_t size = 0;     ///< octets of the stored text
-    unsigned attempts = 0;      ///< attempts started so far (this one included, when claimed)
-    std::string worker{};       ///< the claiming worker, while in flight
-    TimePoint lease_until{};    ///< while in flight
-    std::int64_t attempt = 0;   ///< the id of the attempt in progress (claimed jobs)
-    std::string last_error{};   ///< what the last attempt ended with, if it failed
+    TimePoint due{};           ///< next attempt not before this
+    std::uint64_t size = 0;    ///< octets of the stored text
+    unsigned attempts = 0;     ///< attempts started so far (this one included, when claimed)
+    std::string worker{};      ///< the claiming worker, while in flight
+    TimePoint lease_until{};   ///< while in flight
+    std::int64_t attempt = 0;  ///< the id of the attempt in progress (claimed jobs)
+    std::string last_error{};  ///< what the last attempt ended with, if it failed
 
     /** @return the envelope of the recipients still to try (state pending). */
     [[nodiscard]] smtp::Envelope pending_envelope() const;
@@ -103,6 +103,7 @@ struct AttemptEnd {
         std::optional<smtp::Reply> reply{};
         std::string note{};
     };
+
     std::vector<Update> updates{};
     /** Where the job goes: queued (with `due`), held, done or failed. The store checks nothing of
      * the policy; the Deliverer decides. */
