@@ -1,5 +1,8 @@
 #include <missive/outbox/store.hpp>
 
+#include <string>
+#include <utility>
+
 namespace missive::outbox {
 
 smtp::Envelope Job::pending_envelope() const {
@@ -11,6 +14,25 @@ smtp::Envelope Job::pending_envelope() const {
         }
     }
     return e;
+}
+
+std::string to_prometheus(const Stats& stats) {
+    std::string out =
+        "# HELP missive_outbox_jobs Jobs of the outbox by state.\n"
+        "# TYPE missive_outbox_jobs gauge\n";
+    const std::pair<const char*, std::uint64_t> counts[] = {
+        {"queued", stats.queued}, {"deferred", stats.deferred},   {"in_flight", stats.in_flight},
+        {"held", stats.held},     {"delivered", stats.delivered}, {"failed", stats.failed}};
+    for (const auto& [name, n] : counts) {
+        out +=
+            "missive_outbox_jobs{state=\"" + std::string(name) + "\"} " + std::to_string(n) + "\n";
+    }
+    out +=
+        "# HELP missive_outbox_oldest_age_seconds Age of the oldest job not yet final.\n"
+        "# TYPE missive_outbox_oldest_age_seconds gauge\n"
+        "missive_outbox_oldest_age_seconds " +
+        std::to_string(stats.oldest_age ? stats.oldest_age->count() : 0) + "\n";
+    return out;
 }
 
 std::string_view to_string(JobState state) noexcept {

@@ -208,6 +208,13 @@ public:
     virtual Stats stats(TimePoint now) = 0;
 };
 
+/**
+ * @return `stats` in Prometheus' text exposition format, one gauge per count
+ * (`missive_outbox_jobs{state="queued"} 3` …) and `missive_outbox_oldest_age_seconds` (0 when
+ * nothing waits): what a scrape endpoint serves, and readable as it is.
+ */
+std::string to_prometheus(const Stats& stats);
+
 /** @return "queued", "in_flight", "held", "done" or "failed". */
 std::string_view to_string(JobState state) noexcept;
 

@@ -556,3 +556,125 @@ TEST(Deliverer, WorkerKilledAfterTheServersReplyIsNeverSentAgain) {
     // Killed before it recorded the 250: held (reported); after: done.
     EXPECT_TRUE(r.jobs[0].state == JobState::held || r.jobs[0].state == JobState::done);
 }
+
+TEST(Stats, PrintsAsPrometheusText) {
+    Stats s;
+    s.queued = 3;
+    s.deferred = 1;
+    s.held = 2;
+    s.delivered = 7;
+    s.oldest_age = std::chrono::seconds(42);
+    EXPECT_EQ(to_prometheus(s),
+              "# HELP missive_outbox_jobs Jobs of the outbox by state.\n"
+              "# TYPE missive_outbox_jobs gauge\n"
+              "missive_outbox_jobs{state=\"queued\"} 3\n"
+              "missive_outbox_jobs{state=\"deferred\"} 1\n"
+              "missive_outbox_jobs{state=\"in_flight\"} 0\n"
+              "missive_outbox_jobs{state=\"held\"} 2\n"
+              "missive_outbox_jobs{state=\"delivered\"} 7\n"
+              "missive_outbox_jobs{state=\"failed\"} 0\n"
+              "# HELP missive_outbox_oldest_age_seconds Age of the oldest job not yet final.\n"
+              "# TYPE missive_outbox_oldest_age_seconds gauge\n"
+              "missive_outbox_oldest_age_seconds 42\n");
+}
+
+TEST(SqliteStore, StatsCountEachStateAndTheOldestAge) {
+    TempDir dir;
+    SqliteStore store(dir.db());
+    Outbox outbox(store);
+    const TimePoint t0 = Clock::now();
+    outbox.enqueue(envelope(), text("1"));
+    outbox.enqueue(envelope(), text("2"));
+    outbox.enqueue(envelope(), text("3"));
+    auto claimed = store.claim("a", 10s, 2, t0 + 1s, false);
+    ASSERT_EQ(claimed.size(), 2U);
+    ASSERT_TRUE(store.finish(
+        {claimed[0].id, claimed[0].attempt, "a"},
+        {.updates = {{0, RecipientState::accepted, std::nullopt, ""}}, .next = JobState::done},
+        t0 + 1s));
+    const Stats s = store.stats(t0 + 61s);
+    EXPECT_EQ(s.queued, 1U);
+    EXPECT_EQ(s.in_flight, 1U);
+    EXPECT_EQ(s.delivered, 1U);
+    ASSERT_TRUE(s.oldest_age);
+    EXPECT_GE(s.oldest_age->count(), 60);
+    EXPECT_LE(s.oldest_age->count(), 62);
+    EXPECT_EQ(store.find(claimed[0].id)->recipients[0].state, RecipientState::accepted);
+}
+
+TEST(SqliteStore, ReleasingAHeldJobWithoutRetryEndsIt) {
+    TempDir dir;
+    SqliteStore store(dir.db());
+    const JobId id = Outbox(store).enqueue(envelope(), text("1")).id;
+    const TimePoint t0 = Clock::now();
+    auto claimed = store.claim("a", 1s, 1, t0, false);
+    ASSERT_TRUE(store.mark_data_end({id, claimed.at(0).attempt, "a"}, t0));
+    EXPECT_TRUE(store.claim("b", 1s, 1, t0 + 2s, false).empty());
+    EXPECT_FALSE(store.release(id + 1, false, t0 + 2s));
+    EXPECT_TRUE(store.release(id, false, t0 + 2s));
+    const auto job = store.find(id);
+    EXPECT_EQ(job->state, JobState::failed);
+    EXPECT_EQ(job->recipients[0].state, RecipientState::refused);
+    EXPECT_EQ(job->recipients[0].note, "outcome unknown; not retried");
+    EXPECT_FALSE(store.release(id, true, t0 + 2s));  // no longer held
+}
+
+TEST(Deliverer, AllowDuplicatesRetriesAnUnknownOutcome) {
+    TempDir dir;
+    SqliteStore store(dir.db());
+    std::atomic<int> ends{0};
+    Mta mta({.after_dot = [&] { return ends++ == 0; }});
+    const JobId id = Outbox(store).enqueue(envelope(), text("1")).id;
+    DelivererOptions d = fast();
+    d.allow_duplicates = true;
+    Deliverer deliverer(store, mta.url(), client_options(), pool_options(), d);
+    const RunReport r = deliverer.run_until_idle();
+    EXPECT_EQ(r.deferred, 1U);
+    EXPECT_EQ(r.delivered, 1U);
+    EXPECT_EQ(store.find(id)->state, JobState::done);
+    EXPECT_EQ(mta.accepted()["1"], 2);  // the documented price of allow_duplicates
+}
+
+TEST(Deliverer, ManyWorkerProcessesDeliverEachMessageOnce) {
+    TempDir dir;
+    constexpr int messages = 40;
+    {
+        SqliteStore store(dir.db());
+        Outbox outbox(store);
+        for (int i = 0; i < messages; ++i) {
+            outbox.enqueue(envelope(), text(std::to_string(i)));
+        }
+    }
+    Mta mta;
+    std::vector<pid_t> workers;
+    for (int w = 0; w < 3; ++w) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            int code = 0;
+            try {
+                SqliteStore store(dir.db());
+                DelivererOptions d = fast("w" + std::to_string(w));
+                d.batch = 4;
+                Deliverer deliverer(store, mta.url(), client_options(), pool_options(), d);
+                (void)deliverer.run_until_idle();
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "worker: %s\n", e.what());  // NOLINT
+                code = 1;
+            }
+            ::_exit(code);
+        }
+        workers.push_back(pid);
+    }
+    for (const pid_t pid : workers) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    const auto accepted = mta.accepted();
+    ASSERT_EQ(accepted.size(), static_cast<std::size_t>(messages));
+    for (const auto& [id, n] : accepted) {
+        EXPECT_EQ(n, 1) << id;
+    }
+    SqliteStore store(dir.db());
+    EXPECT_EQ(store.stats(Clock::now()).delivered, static_cast<std::uint64_t>(messages));
+}
