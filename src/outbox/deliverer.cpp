@@ -117,7 +117,7 @@ struct Deliverer::Impl {
 };
 
 std::chrono::milliseconds Deliverer::Impl::backoff(unsigned attempts) {
-    double wait = static_cast<double>(options.backoff.count());
+    auto wait = static_cast<double>(options.backoff.count());
     for (unsigned i = 1; i < attempts && wait < static_cast<double>(options.max_backoff.count());
          ++i) {
         wait *= 2;
@@ -297,9 +297,9 @@ RunReport Deliverer::run_once() {
         while (left > 0) {
             if (!ready.wait_for(lock, d.options.lease / 3, [&] { return left == 0; })) {
                 lock.unlock();
-                for (std::size_t k = 0; k < jobs.size(); ++k) {
-                    (void)d.store->renew({jobs[k].id, jobs[k].attempt, d.options.worker},
-                                         d.options.lease, Clock::now());
+                for (const Job& job : jobs) {
+                    (void)d.store->renew({job.id, job.attempt, d.options.worker}, d.options.lease,
+                                         Clock::now());
                 }
                 lock.lock();
             }

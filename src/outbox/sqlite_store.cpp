@@ -41,7 +41,7 @@ namespace missive::outbox {
 
 namespace {
 
-constexpr std::size_t chunk_size = 64 * 1024;
+constexpr std::size_t chunk_size = std::size_t{64} * 1024;
 
 std::int64_t to_ms(TimePoint t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -325,9 +325,9 @@ struct SqliteStore::Impl {
     Impl(Impl&&) = delete;
     Impl& operator=(Impl&&) = delete;
 
-    std::vector<RecipientRecord> recipients_of(JobId id);
-    Job job_from(Stmt& s);
-    bool lease_is(const Lease& lease);
+    std::vector<RecipientRecord> recipients_of(JobId id) const;
+    Job job_from(Stmt& s) const;
+    bool lease_is(const Lease& lease) const;
 };
 
 namespace {
@@ -339,7 +339,7 @@ constexpr const char* job_columns =
 
 }  // namespace
 
-Job SqliteStore::Impl::job_from(Stmt& s) {
+Job SqliteStore::Impl::job_from(Stmt& s) const {
     Job j;
     j.id = s.integer(0);
     j.state = job_state_of(s.text(1));
@@ -373,7 +373,7 @@ Job SqliteStore::Impl::job_from(Stmt& s) {
     return j;
 }
 
-std::vector<RecipientRecord> SqliteStore::Impl::recipients_of(JobId id) {
+std::vector<RecipientRecord> SqliteStore::Impl::recipients_of(JobId id) const {
     Stmt s(db,
            "SELECT address, notify, orcpt, state, code, enhanced, reply, note FROM recipients "
            "WHERE job_id = ? ORDER BY idx");
@@ -403,7 +403,7 @@ std::vector<RecipientRecord> SqliteStore::Impl::recipients_of(JobId id) {
 
 // A lease that expired still holds until another worker claims the job (claim is the only
 // place that takes a job from its worker): until then nobody else acts on it.
-bool SqliteStore::Impl::lease_is(const Lease& lease) {
+bool SqliteStore::Impl::lease_is(const Lease& lease) const {
     Stmt s(db,
            "SELECT 1 FROM jobs WHERE id = ? AND state = 'in_flight' AND worker = ? "
            "AND attempt_id = ?");

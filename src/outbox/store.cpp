@@ -1,5 +1,6 @@
 #include <missive/outbox/store.hpp>
 
+#include <array>
 #include <string>
 #include <utility>
 
@@ -20,9 +21,13 @@ std::string to_prometheus(const Stats& stats) {
     std::string out =
         "# HELP missive_outbox_jobs Jobs of the outbox by state.\n"
         "# TYPE missive_outbox_jobs gauge\n";
-    const std::pair<const char*, std::uint64_t> counts[] = {
-        {"queued", stats.queued}, {"deferred", stats.deferred},   {"in_flight", stats.in_flight},
-        {"held", stats.held},     {"delivered", stats.delivered}, {"failed", stats.failed}};
+    const std::array<std::pair<const char*, std::uint64_t>, 6> counts{
+        {{"queued", stats.queued},
+         {"deferred", stats.deferred},
+         {"in_flight", stats.in_flight},
+         {"held", stats.held},
+         {"delivered", stats.delivered},
+         {"failed", stats.failed}}};
     for (const auto& [name, n] : counts) {
         out +=
             "missive_outbox_jobs{state=\"" + std::string(name) + "\"} " + std::to_string(n) + "\n";
