@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -343,6 +344,78 @@ TEST(SqliteStore, DiskFullDuringEnqueueIsAClearErrorAndStoresNothing) {
     EXPECT_TRUE(store.list(std::nullopt, 10).empty());
     // And the store still works.
     EXPECT_TRUE(Outbox(store).enqueue(envelope(), text("after")).created);
+}
+
+namespace {
+
+// An endless message text that writes a byte to `fd` once `after` octets were read, then goes
+// on slowly: the enqueue is in the middle of its transaction.
+class SlowText final : public std::streambuf {
+public:
+    SlowText(int fd, std::size_t after)
+        : fd_(fd)
+        , after_(after) {}
+
+protected:
+    int_type underflow() override {
+        if (given_ >= after_ && !std::exchange(told_, true)) {
+            (void)::write(fd_, "x", 1);
+        }
+        if (told_) {
+            std::this_thread::sleep_for(1ms);
+        }
+        given_ += line_.size();
+        setg(line_.data(), line_.data(), line_.data() + line_.size());  // NOLINT
+        return traits_type::to_int_type(line_[0]);
+    }
+
+private:
+    int fd_;
+    std::size_t after_;
+    std::size_t given_ = 0;
+    bool told_ = false;
+    std::string line_ = "A line of a message that never ends, for a worker to die in.\r\n";
+};
+
+}  // namespace
+
+TEST(SqliteStore, KilledInTheMiddleOfAnEnqueueLeavesNothing) {
+    TempDir dir;
+    JobId before = 0;
+    {
+        SqliteStore store(dir.db());
+        before = Outbox(store).enqueue(envelope(), text("before")).id;
+    }
+    std::array<int, 2> fds{};
+    ASSERT_EQ(::pipe(fds.data()), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(fds[0]);
+        try {
+            SqliteStore store(dir.db());
+            SlowText slow(fds[1], 3 * 1024 * 1024);
+            std::istream in(&slow);
+            (void)Outbox(store).enqueue(envelope(), in);
+        } catch (...) {
+        }
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    char c = 0;
+    ASSERT_EQ(::read(fds[0], &c, 1), 1);  // 3 MiB of it is in the transaction
+    ::close(fds[0]);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    SqliteStore store(dir.db());
+    const auto jobs = store.list(std::nullopt, 10);
+    ASSERT_EQ(jobs.size(), 1U);
+    EXPECT_EQ(jobs[0].id, before);
+    EXPECT_EQ(read_all(*store.open_text(before)), text("before"));
+    // Not even the id was taken: the killed transaction left no trace.
+    EXPECT_EQ(Outbox(store).enqueue(envelope(), text("after")).id, before + 1);
 }
 
 TEST(Deliverer, DeliversAndCountsEachMessageOnce) {
