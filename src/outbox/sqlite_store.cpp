@@ -325,9 +325,9 @@ struct SqliteStore::Impl {
     Impl(Impl&&) = delete;
     Impl& operator=(Impl&&) = delete;
 
-    std::vector<RecipientRecord> recipients_of(JobId id) const;
-    Job job_from(Stmt& s) const;
-    bool lease_is(const Lease& lease) const;
+    [[nodiscard]] std::vector<RecipientRecord> recipients_of(JobId id) const;
+    [[nodiscard]] Job job_from(Stmt& s) const;
+    [[nodiscard]] bool lease_is(const Lease& lease) const;
 };
 
 namespace {
