@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -252,10 +253,12 @@ RunReport Deliverer::run_once() {
     if (jobs.empty()) {
         return report;
     }
+    // Outcomes arrive on the pool's thread; this thread records each as soon as it comes (the
+    // shorter the time between a verdict and its record, the smaller the unknown window) and
+    // renews the leases of the jobs still out.
     std::mutex mutex;
     std::condition_variable ready;
-    std::vector<std::optional<client::Outcome>> outcomes(jobs.size());
-    std::size_t left = jobs.size();
+    std::vector<std::pair<std::size_t, client::Outcome>> arrived;
     std::vector<std::shared_ptr<std::atomic<bool>>> marks_failed;
     for (std::size_t k = 0; k < jobs.size(); ++k) {
         marks_failed.push_back(std::make_shared<std::atomic<bool>>(false));
@@ -287,50 +290,77 @@ RunReport Deliverer::run_once() {
             }));
         d.pool.submit(std::move(letter), [&, k](client::Outcome o) {
             const std::lock_guard lock(mutex);
-            outcomes[k] = std::move(o);
-            --left;
+            arrived.emplace_back(k, std::move(o));
             ready.notify_all();
         });
     }
-    {
-        std::unique_lock lock(mutex);
-        while (left > 0) {
-            if (!ready.wait_for(lock, d.options.lease / 3, [&] { return left == 0; })) {
-                lock.unlock();
-                for (const Job& job : jobs) {
-                    (void)d.store->renew({job.id, job.attempt, d.options.worker}, d.options.lease,
-                                         Clock::now());
+    std::vector<bool> recorded(jobs.size(), false);
+    // A storage error is thrown only once every outcome is in: the pool's callbacks refer to
+    // this frame. Jobs not recorded return when their lease expires.
+    std::exception_ptr storage_error;
+    for (std::size_t left = jobs.size(); left > 0;) {
+        std::vector<std::pair<std::size_t, client::Outcome>> batch;
+        {
+            std::unique_lock lock(mutex);
+            if (ready.wait_for(lock, d.options.lease / 3, [&] { return !arrived.empty(); })) {
+                batch.swap(arrived);
+            }
+        }
+        if (batch.empty()) {
+            for (std::size_t k = 0; k < jobs.size() && !storage_error; ++k) {
+                if (!recorded[k]) {
+                    try {
+                        (void)d.store->renew({jobs[k].id, jobs[k].attempt, d.options.worker},
+                                             d.options.lease, Clock::now());
+                    } catch (const Error&) {
+                        storage_error = std::current_exception();
+                    }
                 }
-                lock.lock();
+            }
+            continue;
+        }
+        for (auto& [k, outcome] : batch) {
+            --left;
+            recorded[k] = true;
+            if (storage_error) {
+                continue;
+            }
+            const Job& job = jobs[k];
+            if (*marks_failed[k] && outcome.error) {
+                outcome.error = Error(errc::storage, "outbox: cannot record the end of data");
+            }
+            const AttemptEnd end = d.decide(job, outcome, Clock::now());
+            bool finished = false;
+            try {
+                finished =
+                    d.store->finish({job.id, job.attempt, d.options.worker}, end, Clock::now());
+            } catch (const Error&) {
+                storage_error = std::current_exception();
+                continue;
+            }
+            if (!finished) {
+                ++report.lost;
+                continue;
+            }
+            switch (end.next) {
+                case JobState::done:
+                    ++report.delivered;
+                    break;
+                case JobState::queued:
+                    ++report.deferred;
+                    break;
+                case JobState::held:
+                    ++report.held;
+                    break;
+                case JobState::failed:
+                case JobState::in_flight:
+                    ++report.failed;
+                    break;
             }
         }
     }
-    for (std::size_t k = 0; k < jobs.size(); ++k) {
-        const Job& job = jobs[k];
-        client::Outcome& outcome = *outcomes[k];
-        if (*marks_failed[k] && outcome.error) {
-            outcome.error = Error(errc::storage, "outbox: cannot record the end of data");
-        }
-        const AttemptEnd end = d.decide(job, outcome, Clock::now());
-        if (!d.store->finish({job.id, job.attempt, d.options.worker}, end, Clock::now())) {
-            ++report.lost;
-            continue;
-        }
-        switch (end.next) {
-            case JobState::done:
-                ++report.delivered;
-                break;
-            case JobState::queued:
-                ++report.deferred;
-                break;
-            case JobState::held:
-                ++report.held;
-                break;
-            case JobState::failed:
-            case JobState::in_flight:
-                ++report.failed;
-                break;
-        }
+    if (storage_error) {
+        std::rethrow_exception(storage_error);
     }
     return report;
 }
