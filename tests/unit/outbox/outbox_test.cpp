@@ -780,3 +780,21 @@ TEST(Deliverer, ManyWorkerProcessesDeliverEachMessageOnce) {
     SqliteStore store(dir.db());
     EXPECT_EQ(store.stats(Clock::now()).delivered, static_cast<std::uint64_t>(messages));
 }
+
+TEST(Deliverer, RenewsItsLeaseWhileASendTakesLonger) {
+    TempDir dir;
+    SqliteStore store(dir.db());
+    const JobId id = Outbox(store).enqueue(envelope(), text("slow")).id;
+    Mta mta({.at_mail = [] { std::this_thread::sleep_for(900ms); }});
+    DelivererOptions d = fast();
+    d.lease = 300ms;  // renewed every 100 ms while the server is slow
+    Deliverer deliverer(store, mta.url(), client_options(), pool_options(), d);
+    RunReport report;
+    std::thread worker([&] { report = deliverer.run_once(); });
+    std::this_thread::sleep_for(600ms);  // two leases' time
+    EXPECT_TRUE(store.claim("other", 1s, 10, Clock::now(), false).empty());
+    worker.join();
+    EXPECT_EQ(report.delivered, 1U);
+    EXPECT_EQ(store.find(id)->state, JobState::done);
+    EXPECT_EQ(mta.accepted()["slow"], 1);
+}
