@@ -22,6 +22,10 @@ struct SqliteOptions {
  * missing directories 0700. The text is kept in rows of 64 KiB, written and read one row at a
  * time, so no message is ever held whole. Several processes may share the file (SQLite's locks;
  * claims are one write transaction each, so no two workers claim the same job).
+ *
+ * An enqueue is one write transaction that reads the text as it stores it: other writers (a
+ * worker's claim or record) wait for it, up to `busy_timeout`. Give it text that reads at disk
+ * speed (a string, a file, a built message), not a slow network stream; spool that first.
  */
 class SqliteStore final : public Store {
 public:
