@@ -3,11 +3,20 @@ include(GoogleTest)
 
 # Unit tests: the sans-I/O core fed bytes, the clients against testing::Server.
 file(GLOB_RECURSE MISSIVE_UNIT_TESTS CONFIGURE_DEPENDS tests/unit/*_test.cpp tests/support/*.cpp)
+list(FILTER MISSIVE_UNIT_TESTS EXCLUDE REGEX "/tests/unit/outbox/")
 add_executable(missive_unit_tests ${MISSIVE_UNIT_TESTS})
 target_include_directories(missive_unit_tests PRIVATE tests src)
 target_link_libraries(missive_unit_tests PRIVATE missive missive_asio missive_warnings
   GTest::gmock_main)
 gtest_discover_tests(missive_unit_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+
+# The outbox (its own binary: it links SQLite), with kill -9 of worker processes.
+file(GLOB MISSIVE_OUTBOX_TESTS CONFIGURE_DEPENDS tests/unit/outbox/*_test.cpp)
+add_executable(missive_outbox_tests ${MISSIVE_OUTBOX_TESTS})
+target_include_directories(missive_outbox_tests PRIVATE tests)
+target_link_libraries(missive_outbox_tests PRIVATE missive_outbox_sqlite missive_outbox missive
+  missive_warnings GTest::gmock_main)
+gtest_discover_tests(missive_outbox_tests PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
 
 # Python's email package decodes what mime writes: encoded words and display names, each line
 # at most 78 characters (an independent check of RFC 2047 and RFC 5322 3.4).

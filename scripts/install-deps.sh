@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake ninja-build ccache pkg-config python3 git
-  libssl-dev libasio-dev libidn2-dev
+  libssl-dev libasio-dev libidn2-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   libcli11-dev libtomlplusplus-dev             # the missive CLI
   nlohmann-json3-dev                           # the CLI's JSON (send --batch); not the library

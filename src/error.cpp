@@ -48,6 +48,8 @@ public:
                 return "every recipient was refused";
             case errc::config:
                 return "configuration error";
+            case errc::storage:
+                return "the outbox's storage failed";
         }
         return "unknown missive error " + std::to_string(value);
     }

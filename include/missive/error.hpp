@@ -29,6 +29,7 @@ enum class errc {            // NOLINT(readability-identifier-naming): named lik
     message_too_large,       ///< the message exceeds the server's SIZE
     all_recipients_refused,  ///< no recipient was accepted
     config,                  ///< configuration is missing or contradictory
+    storage,                 ///< the outbox's storage failed (disk full, I/O, locked)
 };
 
 /** @return the category of missive's error codes, named "missive". */

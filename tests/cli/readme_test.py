@@ -6,7 +6,8 @@
   (/tmp/maildir) are replaced by this run's.
 - Each command of the examples table runs against the same capture and exits 0.
 - The test under "## Testing your own code" is, word for word, part of a test in the suite,
-  and the code under "## Sending many messages: Pool" part of examples/send_pool.cpp (built).
+  and the code under "## Sending many messages: Pool" part of examples/send_pool.cpp (built), and
+  the code under "## Durable outbox (library)" part of examples/outbox.cpp (built).
 
 usage: readme_test.py SOURCE_DIR BUILD_DIR MISSIVE_BINARY CXX LIBMISSIVE
 """
@@ -103,6 +104,11 @@ def main() -> int:
     for block in re.findall(r"```cpp\n(.*?)```", pool, re.S):
         if block not in pool_example:
             problems.append("the Pool example in the README differs from examples/send_pool.cpp")
+    outbox = section(readme, "Durable outbox (library)")
+    outbox_example = pathlib.Path(source, "examples/outbox.cpp").read_text()
+    for block in re.findall(r"```cpp\n(.*?)```", outbox, re.S):
+        if block not in outbox_example:
+            problems.append("the outbox example in the README differs from examples/outbox.cpp")
     for p in problems:
         print("README.md:", p)
     return 1 if problems else 0

@@ -40,7 +40,7 @@ ErrorDetails with_refusals(std::initializer_list<int> codes, bool one_accepted =
     return d;
 }
 
-constexpr int last_errc = static_cast<int>(errc::config);
+constexpr int last_errc = static_cast<int>(errc::storage);
 
 }  // namespace
 
@@ -105,6 +105,7 @@ TEST(Error, CategoryMessages) {
               "the connection was lost after the message was sent; it may have been accepted");
     EXPECT_EQ(cat.message(static_cast<int>(errc::cancelled)), "cancelled");
     EXPECT_EQ(cat.message(static_cast<int>(errc::config)), "configuration error");
+    EXPECT_EQ(cat.message(static_cast<int>(errc::storage)), "the outbox's storage failed");
     EXPECT_EQ(cat.message(0), "unknown missive error 0");
     EXPECT_EQ(cat.message(last_errc + 1), "unknown missive error " + std::to_string(last_errc + 1));
 }

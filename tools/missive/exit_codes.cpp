@@ -40,6 +40,8 @@ std::string_view kind_name(errc kind) {
             return "all_recipients_refused";
         case errc::config:
             return "config";
+        case errc::storage:
+            return "storage";
     }
     return "unknown";
 }

@@ -1,0 +1,61 @@
+#pragma once
+
+// The embedded outbox store: one SQLite file (target missive::outbox_sqlite, links libsqlite3).
+
+#include <missive/outbox/store.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+namespace missive::outbox {
+
+/** How a SqliteStore opens its file. */
+struct SqliteOptions {
+    /// How long a statement waits for another process's write lock before errc::storage.
+    std::chrono::milliseconds busy_timeout = std::chrono::seconds(10);
+};
+
+/**
+ * `Store` over one SQLite file in WAL mode with `synchronous=FULL`: a committed enqueue survives
+ * a crash of the process and of the machine. The file (and its -wal and -shm) is created 0600,
+ * missing directories 0700. The text is kept in rows of 64 KiB, written and read one row at a
+ * time, so no message is ever held whole. Several processes may share the file (SQLite's locks;
+ * claims are one write transaction each, so no two workers claim the same job).
+ *
+ * An enqueue is one write transaction that reads the text as it stores it: other writers (a
+ * worker's claim or record) wait for it, up to `busy_timeout`. Give it text that reads at disk
+ * speed (a string, a file, a built message), not a slow network stream; spool that first.
+ */
+class SqliteStore final : public Store {
+public:
+    /**
+     * Opens (or creates) the outbox at `path`.
+     * @throws Error errc::storage when the file cannot be created, opened or set up, or is not
+     * an outbox
+     */
+    explicit SqliteStore(const std::filesystem::path& path, SqliteOptions options = {});
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+    SqliteStore(SqliteStore&&) = delete;
+    SqliteStore& operator=(SqliteStore&&) = delete;
+
+    Enqueued enqueue(const NewJob& job, std::istream& text, TimePoint now) override;
+    std::vector<Job> claim(std::string_view worker, std::chrono::milliseconds lease,
+                           std::size_t max, TimePoint now, bool allow_duplicates) override;
+    bool renew(const Lease& lease, std::chrono::milliseconds duration, TimePoint now) override;
+    bool mark_data_end(const Lease& lease, TimePoint now) override;
+    bool finish(const Lease& lease, const AttemptEnd& end, TimePoint now) override;
+    std::unique_ptr<std::istream> open_text(JobId id) override;
+    std::optional<Job> find(JobId id) override;
+    std::vector<Job> list(std::optional<JobState> state, std::size_t limit) override;
+    bool release(JobId id, bool retry, TimePoint now) override;
+    Stats stats(TimePoint now) override;
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;  // shared with the text streams it opened
+};
+
+}  // namespace missive::outbox

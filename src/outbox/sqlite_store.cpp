@@ -1,0 +1,837 @@
+// SQLite store of the outbox. Theory of operation:
+//
+// Tables: `jobs` (one row per message: state, due time, lease, envelope parameters), `recipients`
+// (one row per envelope recipient with its state and last reply), `chunks` (the text, in rows of
+// at most 64 KiB, so that it is written and read in bounded pieces and its size need not be
+// known first), `attempts` (one row per attempt: worker, start, the moment the end of the data
+// was about to be written, end and error).
+//
+// Durability: WAL with synchronous=FULL, so each COMMIT is on disk when it returns. Every change
+// is one transaction (BEGIN IMMEDIATE: the write lock first, so two workers never interleave a
+// read and a write of the same jobs): enqueue writes the job, its recipients and every chunk
+// and commits once (a crash or a full disk before the commit leaves nothing); claim moves jobs
+// to in_flight and inserts their attempts together.
+//
+// Crash recovery is part of claim: an in-flight job whose lease expired belonged to a worker
+// that died or stalled. If its attempt has no data_end mark, no end of data was written: it is
+// claimed again. If it has one, the server may have the message: the recipients that attempt
+// tried become `unknown` and the job `held`, unless the claimer allows duplicates.
+
+#include <missive/error.hpp>
+#include <missive/outbox/sqlite_store.hpp>
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <streambuf>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace missive::outbox {
+
+namespace {
+
+constexpr std::size_t chunk_size = std::size_t{64} * 1024;
+
+std::int64_t to_ms(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint from_ms(std::int64_t ms) {
+    return TimePoint(std::chrono::milliseconds(ms));
+}
+
+JobState job_state_of(std::string_view s) {
+    if (s == "queued") {
+        return JobState::queued;
+    }
+    if (s == "in_flight") {
+        return JobState::in_flight;
+    }
+    if (s == "held") {
+        return JobState::held;
+    }
+    if (s == "done") {
+        return JobState::done;
+    }
+    return JobState::failed;
+}
+
+RecipientState recipient_state_of(std::string_view s) {
+    if (s == "accepted") {
+        return RecipientState::accepted;
+    }
+    if (s == "refused") {
+        return RecipientState::refused;
+    }
+    if (s == "unknown") {
+        return RecipientState::unknown;
+    }
+    return RecipientState::pending;
+}
+
+// One prepared statement, reset and cleared when it goes.
+class Stmt {
+public:
+    Stmt(sqlite3* db, std::string_view sql);
+
+    ~Stmt() { sqlite3_finalize(stmt_); }
+
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt(Stmt&&) = delete;
+    Stmt& operator=(Stmt&&) = delete;
+
+    Stmt& bind(int i, std::int64_t v) {
+        check(sqlite3_bind_int64(stmt_, i, v));
+        return *this;
+    }
+
+    Stmt& bind(int i, std::string_view v) {
+        check(
+            sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                              SQLITE_TRANSIENT));  // NOLINT(cppcoreguidelines-pro-type-cstyle-cast)
+        return *this;
+    }
+
+    Stmt& bind_null(int i) {
+        check(sqlite3_bind_null(stmt_, i));
+        return *this;
+    }
+
+    Stmt& bind_blob(int i, std::string_view v) {
+        check(sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+        return *this;
+    }
+
+    // @return true when a row is there
+    bool step();
+
+    void run() {
+        while (step()) {
+        }
+    }
+
+    // Makes the statement ready to be bound and run again.
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+
+    std::int64_t integer(int c) { return sqlite3_column_int64(stmt_, c); }
+
+    bool is_null(int c) { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+
+    std::string text(int c) {
+        const auto* p = sqlite3_column_text(stmt_, c);
+        return p ? std::string(reinterpret_cast<const char*>(p),  // NOLINT: SQLite's unsigned char
+                               static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)))
+                 : std::string();
+    }
+
+    std::string_view blob(int c) {
+        const void* p = sqlite3_column_blob(stmt_, c);
+        return p ? std::string_view(static_cast<const char*>(p),
+                                    static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)))
+                 : std::string_view();
+    }
+
+private:
+    void check(int rc);
+
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+    std::string message = "outbox: " + std::string(what) + ": " + sqlite3_errstr(rc);
+    const char* detail = db ? sqlite3_errmsg(db) : nullptr;
+    if (detail && std::string_view(detail) != sqlite3_errstr(rc)) {
+        message += " (" + std::string(detail) + ")";
+    }
+    Error::Details details;
+    // The OS's errno says what an I/O error was (EFBIG, ENOSPC, EIO …); it is meaningful only
+    // after one.
+    const int primary = rc & 0xff;
+    const int os =
+        db && (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN)
+            ? sqlite3_system_errno(db)
+            : 0;
+    if (os != 0) {
+        details.cause = std::error_code(os, std::generic_category());
+        message += ": " + details.cause.message();
+    } else if (primary == SQLITE_FULL) {
+        details.cause = std::make_error_code(std::errc::no_space_on_device);
+    }
+    throw Error(errc::storage, std::move(message), std::move(details));
+}
+
+Stmt::Stmt(sqlite3* db, std::string_view sql)
+    : db_(db) {
+    const int rc =
+        sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    if (rc != SQLITE_OK) {
+        fail(db, rc, "preparing a statement");
+    }
+}
+
+void Stmt::check(int rc) {
+    if (rc != SQLITE_OK) {
+        fail(db_, rc, "binding a value");
+    }
+}
+
+bool Stmt::step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+        return true;
+    }
+    if (rc == SQLITE_DONE) {
+        return false;
+    }
+    fail(db_, rc, "writing to the store");
+}
+
+void exec(sqlite3* db, const char* sql) {
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+        fail(db, rc, sql);
+    }
+}
+
+// BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception.
+class Transaction {
+public:
+    explicit Transaction(sqlite3* db)
+        : db_(db) {
+        exec(db_, "BEGIN IMMEDIATE");
+    }
+
+    ~Transaction() {
+        if (!done_) {
+            (void)sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        }
+    }
+
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    Transaction(Transaction&&) = delete;
+    Transaction& operator=(Transaction&&) = delete;
+
+    void commit() {
+        exec(db_, "COMMIT");
+        done_ = true;
+    }
+
+private:
+    sqlite3* db_;
+    bool done_ = false;
+};
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  idempotency_key TEXT UNIQUE,
+  state TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  due_ms INTEGER NOT NULL,
+  size INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  worker TEXT,
+  lease_ms INTEGER,
+  attempt_id INTEGER,
+  last_error TEXT NOT NULL DEFAULT '',
+  env_from TEXT NOT NULL,
+  body INTEGER NOT NULL, smtputf8 INTEGER NOT NULL, ret INTEGER NOT NULL, envid TEXT NOT NULL,
+  requiretls INTEGER NOT NULL, mt_priority INTEGER, by_seconds INTEGER, by_return INTEGER,
+  by_trace INTEGER);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs(state, due_ms);
+CREATE TABLE IF NOT EXISTS recipients(
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  address TEXT NOT NULL, notify INTEGER NOT NULL, orcpt TEXT NOT NULL,
+  state TEXT NOT NULL,
+  code INTEGER, enhanced TEXT, reply TEXT, note TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(job_id, idx));
+CREATE TABLE IF NOT EXISTS chunks(
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(job_id, seq));
+CREATE TABLE IF NOT EXISTS attempts(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  worker TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  data_end_ms INTEGER,
+  finished_ms INTEGER,
+  error TEXT);
+)sql";
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) {
+        if (!out.empty()) {
+            out += '\n';
+        }
+        out += l;
+    }
+    return out;
+}
+
+std::optional<smtp::EnhancedCode> parse_enhanced(const std::string& s) {
+    smtp::EnhancedCode e;
+    if (std::sscanf(s.c_str(), "%d.%d.%d", &e.klass, &e.subject, &e.detail) == 3) {  // NOLINT
+        return e;
+    }
+    return std::nullopt;
+}
+
+// Creates the missing directories of `path` 0700 (the outbox holds mail).
+void make_directories(const std::filesystem::path& dir) {
+    if (dir.empty() || std::filesystem::exists(dir)) {
+        return;
+    }
+    make_directories(dir.parent_path());
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw Error(errc::storage,
+                    "outbox: cannot create the directory " + dir.string() + ": " +
+                        std::generic_category().message(errno),
+                    Error::Details{.cause = std::error_code(errno, std::generic_category())});
+    }
+}
+
+}  // namespace
+
+struct SqliteStore::Impl {
+    std::mutex mutex;
+    sqlite3* db = nullptr;
+
+    ~Impl() { sqlite3_close_v2(db); }
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    Impl(Impl&&) = delete;
+    Impl& operator=(Impl&&) = delete;
+
+    [[nodiscard]] std::vector<RecipientRecord> recipients_of(JobId id) const;
+    [[nodiscard]] Job job_from(Stmt& s) const;
+    [[nodiscard]] bool lease_is(const Lease& lease) const;
+};
+
+namespace {
+
+constexpr const char* job_columns =
+    "id, state, idempotency_key, created_ms, due_ms, size, attempts, worker, lease_ms, "
+    "attempt_id, last_error, env_from, body, smtputf8, ret, envid, requiretls, mt_priority, "
+    "by_seconds, by_return, by_trace";
+
+}  // namespace
+
+Job SqliteStore::Impl::job_from(Stmt& s) const {
+    Job j;
+    j.id = s.integer(0);
+    j.state = job_state_of(s.text(1));
+    j.idempotency_key = s.text(2);
+    j.created = from_ms(s.integer(3));
+    j.due = from_ms(s.integer(4));
+    j.size = static_cast<std::uint64_t>(s.integer(5));
+    j.attempts = static_cast<unsigned>(s.integer(6));
+    j.worker = s.text(7);
+    j.lease_until = from_ms(s.integer(8));
+    j.attempt = s.integer(9);
+    j.last_error = s.text(10);
+    j.envelope.from = s.text(11);
+    auto& p = j.envelope.params;
+    p.body = static_cast<smtp::BodyType>(s.integer(12));
+    p.smtputf8 = s.integer(13) != 0;
+    p.ret = static_cast<smtp::DsnReturn>(s.integer(14));
+    p.envid = s.text(15);
+    p.requiretls = s.integer(16) != 0;
+    if (!s.is_null(17)) {
+        p.mt_priority = static_cast<int>(s.integer(17));
+    }
+    if (!s.is_null(18)) {
+        p.by = smtp::DeliverBy{s.integer(18), s.integer(19) != 0, s.integer(20) != 0};
+    }
+    p.size = j.size;
+    j.recipients = recipients_of(j.id);
+    for (const auto& r : j.recipients) {
+        j.envelope.to.push_back(r.recipient);
+    }
+    return j;
+}
+
+std::vector<RecipientRecord> SqliteStore::Impl::recipients_of(JobId id) const {
+    Stmt s(db,
+           "SELECT address, notify, orcpt, state, code, enhanced, reply, note FROM recipients "
+           "WHERE job_id = ? ORDER BY idx");
+    s.bind(1, id);
+    std::vector<RecipientRecord> out;
+    while (s.step()) {
+        RecipientRecord r{smtp::Recipient(
+            s.text(0), smtp::RcptParams{static_cast<smtp::Notify>(s.integer(1)), s.text(2)})};
+        r.state = recipient_state_of(s.text(3));
+        if (!s.is_null(4)) {
+            smtp::Reply reply;
+            reply.code = static_cast<int>(s.integer(4));
+            reply.enhanced = parse_enhanced(s.text(5));
+            std::string text = s.text(6);
+            for (std::size_t at = 0; at <= text.size();) {
+                const std::size_t nl = std::min(text.find('\n', at), text.size());
+                reply.lines.push_back(text.substr(at, nl - at));
+                at = nl + 1;
+            }
+            r.reply = std::move(reply);
+        }
+        r.note = s.text(7);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+// A lease that expired still holds until another worker claims the job (claim is the only
+// place that takes a job from its worker): until then nobody else acts on it.
+bool SqliteStore::Impl::lease_is(const Lease& lease) const {
+    Stmt s(db,
+           "SELECT 1 FROM jobs WHERE id = ? AND state = 'in_flight' AND worker = ? "
+           "AND attempt_id = ?");
+    s.bind(1, lease.job).bind(2, lease.worker).bind(3, lease.attempt);
+    return s.step();
+}
+
+SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions options)
+    : impl_(std::make_shared<Impl>()) {
+    make_directories(path.parent_path());
+    // Create the file 0600 before SQLite does (it would follow the umask); -wal and -shm take
+    // the main file's permissions.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        const int e = errno;
+        throw Error(
+            errc::storage,
+            "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
+            Error::Details{.cause = std::error_code(e, std::generic_category())});
+    }
+    ::close(fd);
+    const int rc = sqlite3_open_v2(
+        path.c_str(), &impl_->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        fail(impl_->db, rc, "opening " + path.string());
+    }
+    sqlite3_extended_result_codes(impl_->db, 1);
+    sqlite3_busy_timeout(impl_->db, static_cast<int>(options.busy_timeout.count()));
+    {
+        Stmt wal(impl_->db, "PRAGMA journal_mode=WAL");
+        if (!wal.step() || wal.text(0) != "wal") {
+            throw Error(errc::storage, "outbox: " + path.string() + " cannot use WAL");
+        }
+    }
+    exec(impl_->db, "PRAGMA synchronous=FULL");
+    exec(impl_->db, "PRAGMA foreign_keys=ON");
+    Transaction t(impl_->db);
+    exec(impl_->db, schema);
+    t.commit();
+}
+
+SqliteStore::~SqliteStore() = default;
+
+Enqueued SqliteStore::enqueue(const NewJob& job, std::istream& text, TimePoint now) {
+    if (job.envelope.to.empty()) {
+        throw Error(errc::invalid_input, "outbox: a message needs at least one recipient");
+    }
+    const std::lock_guard lock(impl_->mutex);
+    sqlite3* db = impl_->db;
+    Transaction t(db);
+    if (!job.idempotency_key.empty()) {
+        Stmt s(db, "SELECT id FROM jobs WHERE idempotency_key = ?");
+        s.bind(1, job.idempotency_key);
+        if (s.step()) {
+            return Enqueued{s.integer(0), false};
+        }
+    }
+    const auto& p = job.envelope.params;
+    JobId id = 0;
+    {
+        Stmt s(db,
+               "INSERT INTO jobs(idempotency_key, state, created_ms, due_ms, env_from, body, "
+               "smtputf8, ret, envid, requiretls, mt_priority, by_seconds, by_return, by_trace) "
+               "VALUES(?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        if (job.idempotency_key.empty()) {
+            s.bind_null(1);
+        } else {
+            s.bind(1, job.idempotency_key);
+        }
+        s.bind(2, to_ms(now)).bind(3, to_ms(std::max(now, job.not_before)));
+        s.bind(4, job.envelope.from).bind(5, static_cast<std::int64_t>(p.body));
+        s.bind(6, p.smtputf8 ? 1 : 0).bind(7, static_cast<std::int64_t>(p.ret)).bind(8, p.envid);
+        s.bind(9, p.requiretls ? 1 : 0);
+        if (p.mt_priority) {
+            s.bind(10, *p.mt_priority);
+        } else {
+            s.bind_null(10);
+        }
+        if (p.by) {
+            s.bind(11, p.by->seconds).bind(12, p.by->return_if_late ? 1 : 0);
+            s.bind(13, p.by->trace ? 1 : 0);
+        } else {
+            s.bind_null(11).bind_null(12).bind_null(13);
+        }
+        s.run();
+        id = sqlite3_last_insert_rowid(db);
+    }
+    {
+        Stmt s(db,
+               "INSERT INTO recipients(job_id, idx, address, notify, orcpt, state) "
+               "VALUES(?, ?, ?, ?, ?, 'pending')");
+        std::int64_t idx = 0;
+        for (const auto& r : job.envelope.to) {
+            s.bind(1, id).bind(2, idx++).bind(3, r.address);
+            s.bind(4, static_cast<std::int64_t>(r.params.notify)).bind(5, r.params.orcpt);
+            s.run();
+            s.reset();
+        }
+    }
+    std::uint64_t size = 0;
+    bool eight_bit = false;
+    {
+        Stmt s(db, "INSERT INTO chunks(job_id, seq, data) VALUES(?, ?, ?)");
+        std::string piece(chunk_size, '\0');
+        for (std::int64_t seq = 0;; ++seq) {
+            text.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+            const auto got = static_cast<std::size_t>(text.gcount());
+            if (text.bad()) {
+                throw Error(errc::invalid_input, "outbox: reading the message failed after " +
+                                                     std::to_string(size + got) + " octets");
+            }
+            if (got == 0) {
+                break;
+            }
+            const std::string_view bytes(piece.data(), got);
+            eight_bit = eight_bit || std::any_of(bytes.begin(), bytes.end(), [](char c) {
+                            return static_cast<unsigned char>(c) > 127;
+                        });
+            s.bind(1, id).bind(2, seq).bind_blob(3, bytes);
+            s.run();
+            s.reset();
+            size += got;
+        }
+    }
+    {
+        // RFC 6152: 8-bit text goes as BODY=8BITMIME; 7-bit as 7BIT, so a sender never needs a
+        // first pass over the stored text to find out.
+        Stmt s(db,
+               "UPDATE jobs SET size = ?, body = CASE WHEN body = 0 THEN ? ELSE body END "
+               "WHERE id = ?");
+        s.bind(1, static_cast<std::int64_t>(size));
+        s.bind(2, static_cast<std::int64_t>(eight_bit ? smtp::BodyType::eight_bit_mime
+                                                      : smtp::BodyType::seven_bit));
+        s.bind(3, id).run();
+    }
+    t.commit();
+    return Enqueued{id, true};
+}
+
+std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::milliseconds lease,
+                                    std::size_t max, TimePoint now, bool allow_duplicates) {
+    const std::lock_guard lock(impl_->mutex);
+    sqlite3* db = impl_->db;
+    Transaction t(db);
+    const std::int64_t now_ms = to_ms(now);
+    // Recovery first: jobs of workers whose lease expired after their end of data.
+    if (!allow_duplicates) {
+        std::vector<std::pair<JobId, std::int64_t>> unknown;
+        {
+            Stmt s(db,
+                   "SELECT j.id, j.attempt_id FROM jobs j JOIN attempts a ON a.id = "
+                   "j.attempt_id WHERE j.state = 'in_flight' AND j.lease_ms <= ? AND "
+                   "a.data_end_ms IS NOT NULL");
+            s.bind(1, now_ms);
+            while (s.step()) {
+                unknown.emplace_back(s.integer(0), s.integer(1));
+            }
+        }
+        for (const auto& [id, attempt] : unknown) {
+            const std::string why =
+                "outcome unknown: the worker's lease expired after the end of the data";
+            Stmt r(db,
+                   "UPDATE recipients SET state = 'unknown', note = ? WHERE job_id = ? AND "
+                   "state = 'pending'");
+            r.bind(1, why).bind(2, id).run();
+            Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
+            a.bind(1, now_ms).bind(2, why).bind(3, attempt).run();
+            Stmt j(db,
+                   "UPDATE jobs SET state = 'held', worker = NULL, lease_ms = NULL, "
+                   "last_error = ? WHERE id = ?");
+            j.bind(1, why).bind(2, id).run();
+        }
+    }
+    std::vector<std::pair<JobId, std::int64_t>> picked;  // id, the previous attempt (or 0)
+    {
+        Stmt s(db,
+               "SELECT id, COALESCE(attempt_id, 0), state FROM jobs WHERE (state = 'queued' "
+               "AND due_ms <= ?1) OR (state = 'in_flight' AND lease_ms <= ?1) "
+               "ORDER BY due_ms, id LIMIT ?2");
+        s.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max));
+        while (s.step()) {
+            picked.emplace_back(s.integer(0), s.text(2) == "in_flight" ? s.integer(1) : 0);
+        }
+    }
+    std::vector<Job> jobs;
+    for (const auto& [id, previous] : picked) {
+        if (previous != 0) {
+            Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
+            a.bind(1, now_ms).bind(2, "abandoned: the worker's lease expired").bind(3, previous);
+            a.run();
+        }
+        Stmt a(db, "INSERT INTO attempts(job_id, worker, started_ms) VALUES(?, ?, ?)");
+        a.bind(1, id).bind(2, worker).bind(3, now_ms).run();
+        const std::int64_t attempt = sqlite3_last_insert_rowid(db);
+        Stmt j(db,
+               "UPDATE jobs SET state = 'in_flight', worker = ?, lease_ms = ?, attempt_id = ?, "
+               "attempts = attempts + 1 WHERE id = ?");
+        j.bind(1, worker).bind(2, now_ms + lease.count()).bind(3, attempt).bind(4, id).run();
+        Stmt s(db, std::string("SELECT ") + job_columns + " FROM jobs WHERE id = ?");
+        s.bind(1, id);
+        if (s.step()) {
+            jobs.push_back(impl_->job_from(s));
+        }
+    }
+    t.commit();
+    return jobs;
+}
+
+bool SqliteStore::renew(const Lease& lease, std::chrono::milliseconds duration, TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    Transaction t(impl_->db);
+    if (!impl_->lease_is(lease)) {
+        return false;
+    }
+    Stmt s(impl_->db, "UPDATE jobs SET lease_ms = ? WHERE id = ?");
+    s.bind(1, to_ms(now) + duration.count()).bind(2, lease.job).run();
+    t.commit();
+    return true;
+}
+
+bool SqliteStore::mark_data_end(const Lease& lease, TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    Transaction t(impl_->db);
+    if (!impl_->lease_is(lease)) {
+        return false;
+    }
+    Stmt s(impl_->db, "UPDATE attempts SET data_end_ms = ? WHERE id = ?");
+    s.bind(1, to_ms(now)).bind(2, lease.attempt).run();
+    t.commit();
+    return true;
+}
+
+bool SqliteStore::finish(const Lease& lease, const AttemptEnd& end, TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    sqlite3* db = impl_->db;
+    Transaction t(db);
+    if (!impl_->lease_is(lease)) {
+        return false;
+    }
+    {
+        Stmt s(db,
+               "UPDATE recipients SET state = ?, code = ?, enhanced = ?, reply = ?, note = ? "
+               "WHERE job_id = ? AND idx = ?");
+        for (const auto& u : end.updates) {
+            s.bind(1, to_string(u.state));
+            if (u.reply) {
+                s.bind(2, u.reply->code);
+                if (u.reply->enhanced) {
+                    s.bind(3, u.reply->enhanced->to_string());
+                } else {
+                    s.bind_null(3);
+                }
+                s.bind(4, join_lines(u.reply->lines));
+            } else {
+                s.bind_null(2).bind_null(3).bind_null(4);
+            }
+            s.bind(5, u.note).bind(6, lease.job).bind(7, static_cast<std::int64_t>(u.index));
+            s.run();
+            s.reset();
+        }
+    }
+    Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
+    a.bind(1, to_ms(now)).bind(2, end.error).bind(3, lease.attempt).run();
+    Stmt j(db,
+           "UPDATE jobs SET state = ?, due_ms = ?, worker = NULL, lease_ms = NULL, "
+           "last_error = ? WHERE id = ?");
+    j.bind(1, to_string(end.next)).bind(2, to_ms(end.next == JobState::queued ? end.due : now));
+    j.bind(3, end.error).bind(4, lease.job).run();
+    t.commit();
+    return true;
+}
+
+namespace {
+
+// The stored text, one chunk row at a time (each read a short statement under the store's lock).
+class ChunkBuf final : public std::streambuf {
+public:
+    using Load = std::function<bool(std::int64_t seq, std::string& into)>;
+
+    explicit ChunkBuf(Load load)
+        : load_(std::move(load)) {}
+
+protected:
+    int_type underflow() override {
+        if (gptr() < egptr()) {
+            return traits_type::to_int_type(*gptr());
+        }
+        if (!load_(seq_, chunk_)) {
+            return traits_type::eof();
+        }
+        ++seq_;
+        char* begin = chunk_.data();
+        setg(begin, begin, begin + chunk_.size());  // NOLINT: pointer arithmetic of streambuf
+        return chunk_.empty() ? traits_type::eof() : traits_type::to_int_type(*gptr());
+    }
+
+private:
+    Load load_;
+    std::int64_t seq_ = 0;
+    std::string chunk_;
+};
+
+class ChunkStream final : public std::istream {
+public:
+    explicit ChunkStream(ChunkBuf::Load load)
+        : std::istream(nullptr)
+        , buf_(std::move(load)) {
+        rdbuf(&buf_);
+    }
+
+private:
+    ChunkBuf buf_;
+};
+
+}  // namespace
+
+std::unique_ptr<std::istream> SqliteStore::open_text(JobId id) {
+    {
+        const std::lock_guard lock(impl_->mutex);
+        Stmt s(impl_->db, "SELECT 1 FROM jobs WHERE id = ?");
+        s.bind(1, id);
+        if (!s.step()) {
+            throw Error(errc::invalid_input, "outbox: no job " + std::to_string(id));
+        }
+    }
+    std::shared_ptr<Impl> impl = impl_;
+    return std::make_unique<ChunkStream>([impl, id](std::int64_t seq, std::string& into) {
+        const std::lock_guard lock(impl->mutex);
+        Stmt s(impl->db, "SELECT data FROM chunks WHERE job_id = ? AND seq = ?");
+        s.bind(1, id).bind(2, seq);
+        if (!s.step()) {
+            return false;
+        }
+        into.assign(s.blob(0));
+        return true;
+    });
+}
+
+std::optional<Job> SqliteStore::find(JobId id) {
+    const std::lock_guard lock(impl_->mutex);
+    Stmt s(impl_->db, std::string("SELECT ") + job_columns + " FROM jobs WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) {
+        return std::nullopt;
+    }
+    return impl_->job_from(s);
+}
+
+std::vector<Job> SqliteStore::list(std::optional<JobState> state, std::size_t limit) {
+    const std::lock_guard lock(impl_->mutex);
+    Stmt s(impl_->db, std::string("SELECT ") + job_columns +
+                          " FROM jobs WHERE ?1 IS NULL OR state = ?1 ORDER BY id LIMIT ?2");
+    if (state) {
+        s.bind(1, to_string(*state));
+    } else {
+        s.bind_null(1);
+    }
+    s.bind(2, static_cast<std::int64_t>(limit));
+    std::vector<Job> out;
+    while (s.step()) {
+        out.push_back(impl_->job_from(s));
+    }
+    return out;
+}
+
+bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    sqlite3* db = impl_->db;
+    Transaction t(db);
+    {
+        Stmt s(db, "SELECT 1 FROM jobs WHERE id = ? AND state = 'held'");
+        s.bind(1, id);
+        if (!s.step()) {
+            return false;
+        }
+    }
+    Stmt r(db, retry ? "UPDATE recipients SET state = 'pending', note = 'released for a retry: "
+                       "may arrive twice' WHERE job_id = ? AND state = 'unknown'"
+                     : "UPDATE recipients SET state = 'refused', note = 'outcome unknown; not "
+                       "retried' WHERE job_id = ? AND state = 'unknown'");
+    r.bind(1, id).run();
+    // What is left: pending recipients → queued now; else final.
+    Stmt j(db,
+           "UPDATE jobs SET due_ms = ?1, state = CASE "
+           "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'pending') "
+           "THEN 'queued' "
+           "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'accepted') "
+           "THEN 'done' ELSE 'failed' END WHERE id = ?2");
+    j.bind(1, to_ms(now)).bind(2, id).run();
+    t.commit();
+    return true;
+}
+
+Stats SqliteStore::stats(TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    Stats st;
+    Stmt s(impl_->db,
+           "SELECT state, attempts > 0, COUNT(*), MIN(created_ms) FROM jobs GROUP BY 1, 2");
+    std::optional<std::int64_t> oldest;
+    while (s.step()) {
+        const JobState state = job_state_of(s.text(0));
+        const auto n = static_cast<std::uint64_t>(s.integer(2));
+        switch (state) {
+            case JobState::queued:
+                (s.integer(1) != 0 ? st.deferred : st.queued) += n;
+                break;
+            case JobState::in_flight:
+                st.in_flight += n;
+                break;
+            case JobState::held:
+                st.held += n;
+                break;
+            case JobState::done:
+                st.delivered += n;
+                break;
+            case JobState::failed:
+                st.failed += n;
+                break;
+        }
+        if (state != JobState::done && state != JobState::failed) {
+            oldest = std::min(oldest.value_or(s.integer(3)), s.integer(3));
+        }
+    }
+    if (oldest) {
+        st.oldest_age = std::chrono::duration_cast<std::chrono::seconds>(now - from_ms(*oldest));
+    }
+    return st;
+}
+
+}  // namespace missive::outbox
