@@ -72,6 +72,8 @@ int exit_code_for(const Error& e) {
         }
         case errc::cancelled:
             return exit_temp_fail;  // nothing was decided; the user may run it again
+        case errc::storage:
+            return exit_cant_create;  // the outbox cannot be written (disk full, I/O)
         default:
             break;
     }
