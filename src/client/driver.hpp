@@ -42,7 +42,7 @@ private:
     void arm(net::Deadline deadline);
     void watch(net::Deadline until);
     void disarm();
-    void unwatch();
+    void unwatch() noexcept;
 
     asio::steady_timer timer_;
     net::Deadline step_deadline_{};  // of the step in progress
