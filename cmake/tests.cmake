@@ -92,11 +92,11 @@ if(MISSIVE_RUN_CLANG_TIDY AND CMAKE_EXPORT_COMPILE_COMMANDS)
   set(MISSIVE_COROUTINE_FILES "(net/async_stream|net/blocking_stream|client/driver|client/async_client|client/client)[.]cpp$")
   add_test(NAME clang_tidy COMMAND ${MISSIVE_RUN_CLANG_TIDY} -quiet -j 2 -p ${CMAKE_BINARY_DIR}
                                    "^${PROJECT_SOURCE_DIR}/(src|tools)/(?!${MISSIVE_COROUTINE_FILES})")
-  set_tests_properties(clang_tidy PROPERTIES LABELS lint TIMEOUT 900)
+  set_tests_properties(clang_tidy PROPERTIES LABELS lint TIMEOUT 1800)
   add_test(NAME clang_tidy_coroutines COMMAND ${MISSIVE_RUN_CLANG_TIDY} -quiet -j 2
                                    -p ${CMAKE_BINARY_DIR} -checks=-clang-analyzer-core.CallAndMessage
                                    "^${PROJECT_SOURCE_DIR}/src/${MISSIVE_COROUTINE_FILES}")
-  set_tests_properties(clang_tidy_coroutines PROPERTIES LABELS lint TIMEOUT 900)
+  set_tests_properties(clang_tidy_coroutines PROPERTIES LABELS lint TIMEOUT 1800)
 endif()
 
 # Formatting per .clang-format, over every C++ file of the tree (not only git's: the check must
