@@ -546,6 +546,15 @@ struct KillResult {
 
 // Three messages; the worker is killed at the second one's `step` (the first may be anywhere
 // then, pipelined: its verdict read or not).
+// gcc's AddressSanitizer cannot fork a process with other threads running (the test server's)
+// safely: the child may block for ever on a lock a vanished thread held. The kill tests run in
+// the plain build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool fork_with_threads_works = false;
+#else
+constexpr bool fork_with_threads_works = true;
+#endif
+
 KillResult kill_worker_at(KillAt step) {
     TempDir dir;
     {
@@ -602,7 +611,16 @@ KillResult kill_worker_at(KillAt step) {
     }
     child = pid;
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    // A worker that never reaches the step is a failure, not a hang.
+    for (int waited = 0; ::waitpid(pid, &status, WNOHANG) == 0; ++waited) {
+        if (waited == 600) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            ADD_FAILURE() << "the worker never reached the step it was to be killed at";
+            return {};
+        }
+        std::this_thread::sleep_for(100ms);
+    }
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     std::this_thread::sleep_for(400ms);  // the dead worker's lease expires
     SqliteStore store(dir.db());
@@ -628,6 +646,9 @@ KillResult kill_worker_at(KillAt step) {
 }  // namespace
 
 TEST(Deliverer, WorkerKilledAtMailLeavesAJobTheNextWorkerDeliversOnce) {
+    if (!fork_with_threads_works) {
+        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
+    }
     const KillResult r = kill_worker_at(KillAt::mail);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.jobs[1].state, JobState::done);  // killed before its data: sent again, once
@@ -636,6 +657,9 @@ TEST(Deliverer, WorkerKilledAtMailLeavesAJobTheNextWorkerDeliversOnce) {
 }
 
 TEST(Deliverer, WorkerKilledMidDataLeavesAJobTheNextWorkerDeliversOnce) {
+    if (!fork_with_threads_works) {
+        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
+    }
     const KillResult r = kill_worker_at(KillAt::mid_data);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.jobs[1].state, JobState::done);  // its end was never written: sent again, once
@@ -643,6 +667,9 @@ TEST(Deliverer, WorkerKilledMidDataLeavesAJobTheNextWorkerDeliversOnce) {
 }
 
 TEST(Deliverer, WorkerKilledAfterTheFinalDotIsHeldAsOutcomeUnknown) {
+    if (!fork_with_threads_works) {
+        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
+    }
     const KillResult r = kill_worker_at(KillAt::after_dot);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.accepted.at("m1"), 1);  // the server has it; it is never sent again
@@ -652,6 +679,9 @@ TEST(Deliverer, WorkerKilledAfterTheFinalDotIsHeldAsOutcomeUnknown) {
 }
 
 TEST(Deliverer, WorkerKilledAfterTheServersReplyIsNeverSentAgain) {
+    if (!fork_with_threads_works) {
+        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
+    }
     const KillResult r = kill_worker_at(KillAt::after_reply);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.accepted.at("m1"), 1);
