@@ -59,6 +59,13 @@ struct NewJob {
      * job's id. Empty: no key. */
     std::string idempotency_key{};
     TimePoint not_before{};  ///< first attempt not before this (default: at once)
+    /** Where each recipient of `envelope.to` starts (same order); empty: all pending. A caller
+     * that tried to send before queueing (sendmail) records what it learnt: accepted and refused
+     * recipients are final and never tried; any `unknown` one makes the job start held. A job
+     * with no pending or unknown recipient is refused (errc::invalid_input). */
+    std::vector<RecipientState> states{};
+    /** Why, for the recipients of `states` that are not pending (the reply or error text). */
+    std::string note{};
 };
 
 /** The result of Store::enqueue. */
@@ -85,6 +92,28 @@ struct Job {
 
     /** @return the envelope of the recipients still to try (state pending). */
     [[nodiscard]] smtp::Envelope pending_envelope() const;
+};
+
+/** One attempt of a job, as recorded. */
+struct Attempt {
+    std::int64_t id = 0;
+    std::string worker{};
+    TimePoint started{};
+    std::optional<TimePoint> data_end{};  ///< when the end of the data was about to be written
+    std::optional<TimePoint> finished{};  ///< none: in progress, or its worker died
+    std::string error{};
+};
+
+/** Which jobs Store::list returns (every condition given must hold). */
+struct ListFilter {
+    std::optional<JobState> state{};
+    /** Only deferred jobs: queued after at least one attempt (state queued implied). */
+    bool deferred = false;
+    std::string sender{};     ///< the envelope sender contains this (ASCII case-insensitive)
+    std::string recipient{};  ///< some recipient contains this (ASCII case-insensitive)
+    std::optional<TimePoint> created_before{};
+    JobId after = 0;          ///< ids greater than this (to page through a long queue)
+    std::size_t limit = 1000;
 };
 
 /** A claim's proof: finish and renew are refused once the lease went to someone else. */
@@ -193,9 +222,12 @@ public:
     /** @return job `id`, or nothing. @throws Error errc::storage */
     virtual std::optional<Job> find(JobId id) = 0;
 
-    /** @return jobs in the given state (all when none), oldest first, at most `limit`.
+    /** @return the jobs that match `filter`, by id (oldest first). @throws Error errc::storage */
+    virtual std::vector<Job> list(const ListFilter& filter) = 0;
+
+    /** @return the attempts of job `id`, oldest first (none for an unknown id).
      * @throws Error errc::storage */
-    virtual std::vector<Job> list(std::optional<JobState> state, std::size_t limit) = 0;
+    virtual std::vector<Attempt> attempts(JobId id) = 0;
 
     /**
      * Decides a held job: with `retry`, its unknown recipients become pending and the job is
@@ -203,6 +235,30 @@ public:
      * final. @return false when the job is not held @throws Error errc::storage
      */
     virtual bool release(JobId id, bool retry, TimePoint now) = 0;
+
+    /**
+     * An operator's pause: a queued job becomes held (not claimed) until retry() or cancel().
+     * @return false when the job is not queued @throws Error errc::storage
+     */
+    virtual bool hold(JobId id, TimePoint now) = 0;
+
+    /**
+     * Makes a queued job due now; a held one is released for a retry (its unknown recipients
+     * become pending: they may receive the message twice) and queued now.
+     * @return false when the job is neither queued nor held @throws Error errc::storage
+     */
+    virtual bool retry(JobId id, TimePoint now) = 0;
+
+    /**
+     * Gives up a job that is queued or held: its pending and unknown recipients become refused
+     * (note "cancelled"), and the job done (some recipient accepted) or failed.
+     * @return false when the job is in flight, final or unknown @throws Error errc::storage
+     */
+    virtual bool cancel(JobId id, TimePoint now) = 0;
+
+    /** Deletes the final jobs (done, failed) created before `before`, with their text and
+     * attempts. @return how many @throws Error errc::storage */
+    virtual std::size_t purge(TimePoint before) = 0;
 
     /** @return the counts at `now`. @throws Error errc::storage */
     virtual Stats stats(TimePoint now) = 0;
