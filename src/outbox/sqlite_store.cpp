@@ -99,7 +99,8 @@ public:
 
     Stmt& bind(int i, std::string_view v) {
         check(
-            sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+            sqlite3_bind_text(stmt_, i, v.data() != nullptr ? v.data() : "",  // never NULL
+                              static_cast<int>(v.size()),
                               SQLITE_TRANSIENT));  // NOLINT(cppcoreguidelines-pro-type-cstyle-cast)
         return *this;
     }
@@ -276,6 +277,7 @@ CREATE TABLE IF NOT EXISTS attempts(
   data_end_ms INTEGER,
   finished_ms INTEGER,
   error TEXT);
+CREATE INDEX IF NOT EXISTS attempts_job ON attempts(job_id);
 )sql";
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -449,9 +451,7 @@ SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions option
 SqliteStore::~SqliteStore() = default;
 
 Enqueued SqliteStore::enqueue(const NewJob& job, std::istream& text, TimePoint now) {
-    if (job.envelope.to.empty()) {
-        throw Error(errc::invalid_input, "outbox: a message needs at least one recipient");
-    }
+    const JobState first = initial_state(job);
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
     Transaction t(db);
@@ -468,38 +468,43 @@ Enqueued SqliteStore::enqueue(const NewJob& job, std::istream& text, TimePoint n
         Stmt s(db,
                "INSERT INTO jobs(idempotency_key, state, created_ms, due_ms, env_from, body, "
                "smtputf8, ret, envid, requiretls, mt_priority, by_seconds, by_return, by_trace) "
-               "VALUES(?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         if (job.idempotency_key.empty()) {
             s.bind_null(1);
         } else {
             s.bind(1, job.idempotency_key);
         }
-        s.bind(2, to_ms(now)).bind(3, to_ms(std::max(now, job.not_before)));
-        s.bind(4, job.envelope.from).bind(5, static_cast<std::int64_t>(p.body));
-        s.bind(6, p.smtputf8 ? 1 : 0).bind(7, static_cast<std::int64_t>(p.ret)).bind(8, p.envid);
-        s.bind(9, p.requiretls ? 1 : 0);
+        s.bind(2, to_string(first));
+        s.bind(3, to_ms(now)).bind(4, to_ms(std::max(now, job.not_before)));
+        s.bind(5, job.envelope.from).bind(6, static_cast<std::int64_t>(p.body));
+        s.bind(7, p.smtputf8 ? 1 : 0).bind(8, static_cast<std::int64_t>(p.ret)).bind(9, p.envid);
+        s.bind(10, p.requiretls ? 1 : 0);
         if (p.mt_priority) {
-            s.bind(10, *p.mt_priority);
+            s.bind(11, *p.mt_priority);
         } else {
-            s.bind_null(10);
+            s.bind_null(11);
         }
         if (p.by) {
-            s.bind(11, p.by->seconds).bind(12, p.by->return_if_late ? 1 : 0);
-            s.bind(13, p.by->trace ? 1 : 0);
+            s.bind(12, p.by->seconds).bind(13, p.by->return_if_late ? 1 : 0);
+            s.bind(14, p.by->trace ? 1 : 0);
         } else {
-            s.bind_null(11).bind_null(12).bind_null(13);
+            s.bind_null(12).bind_null(13).bind_null(14);
         }
         s.run();
         id = sqlite3_last_insert_rowid(db);
     }
     {
         Stmt s(db,
-               "INSERT INTO recipients(job_id, idx, address, notify, orcpt, state) "
-               "VALUES(?, ?, ?, ?, ?, 'pending')");
-        std::int64_t idx = 0;
-        for (const auto& r : job.envelope.to) {
-            s.bind(1, id).bind(2, idx++).bind(3, r.address);
+               "INSERT INTO recipients(job_id, idx, address, notify, orcpt, state, note) "
+               "VALUES(?, ?, ?, ?, ?, ?, ?)");
+        for (std::size_t i = 0; i < job.envelope.to.size(); ++i) {
+            const smtp::Recipient& r = job.envelope.to[i];
+            const RecipientState state =
+                job.states.empty() ? RecipientState::pending : job.states[i];
+            s.bind(1, id).bind(2, static_cast<std::int64_t>(i)).bind(3, r.address);
             s.bind(4, static_cast<std::int64_t>(r.params.notify)).bind(5, r.params.orcpt);
+            s.bind(6, to_string(state));
+            s.bind(7, state == RecipientState::pending ? std::string_view() : job.note);
             s.run();
             s.reset();
         }
@@ -753,16 +758,28 @@ std::optional<Job> SqliteStore::find(JobId id) {
     return impl_->job_from(s);
 }
 
-std::vector<Job> SqliteStore::list(std::optional<JobState> state, std::size_t limit) {
+std::vector<Job> SqliteStore::list(const ListFilter& filter) {
     const std::lock_guard lock(impl_->mutex);
-    Stmt s(impl_->db, std::string("SELECT ") + job_columns +
-                          " FROM jobs WHERE ?1 IS NULL OR state = ?1 ORDER BY id LIMIT ?2");
-    if (state) {
-        s.bind(1, to_string(*state));
+    Stmt s(impl_->db,
+           std::string("SELECT ") + job_columns +
+               " FROM jobs WHERE (?1 IS NULL OR state = ?1) "
+               "AND (?2 = 0 OR (state = 'queued' AND attempts > 0)) "
+               "AND (?3 = '' OR instr(lower(env_from), lower(?3)) > 0) "
+               "AND (?4 = '' OR EXISTS(SELECT 1 FROM recipients r WHERE r.job_id = jobs.id "
+               "AND instr(lower(r.address), lower(?4)) > 0)) "
+               "AND (?5 IS NULL OR created_ms < ?5) AND id > ?6 ORDER BY id LIMIT ?7");
+    if (filter.state) {
+        s.bind(1, to_string(*filter.state));
     } else {
         s.bind_null(1);
     }
-    s.bind(2, static_cast<std::int64_t>(limit));
+    s.bind(2, filter.deferred ? 1 : 0).bind(3, filter.sender).bind(4, filter.recipient);
+    if (filter.created_before) {
+        s.bind(5, to_ms(*filter.created_before));
+    } else {
+        s.bind_null(5);
+    }
+    s.bind(6, filter.after).bind(7, static_cast<std::int64_t>(filter.limit));
     std::vector<Job> out;
     while (s.step()) {
         out.push_back(impl_->job_from(s));
@@ -770,23 +787,45 @@ std::vector<Job> SqliteStore::list(std::optional<JobState> state, std::size_t li
     return out;
 }
 
-bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
+std::vector<Attempt> SqliteStore::attempts(JobId id) {
     const std::lock_guard lock(impl_->mutex);
-    sqlite3* db = impl_->db;
-    Transaction t(db);
-    {
-        Stmt s(db, "SELECT 1 FROM jobs WHERE id = ? AND state = 'held'");
-        s.bind(1, id);
-        if (!s.step()) {
-            return false;
+    Stmt s(impl_->db,
+           "SELECT id, worker, started_ms, data_end_ms, finished_ms, COALESCE(error, '') "
+           "FROM attempts WHERE job_id = ? ORDER BY id");
+    s.bind(1, id);
+    std::vector<Attempt> out;
+    while (s.step()) {
+        Attempt a{s.integer(0), s.text(1), from_ms(s.integer(2))};
+        if (!s.is_null(3)) {
+            a.data_end = from_ms(s.integer(3));
         }
+        if (!s.is_null(4)) {
+            a.finished = from_ms(s.integer(4));
+        }
+        a.error = s.text(5);
+        out.push_back(std::move(a));
     }
-    Stmt r(db, retry ? "UPDATE recipients SET state = 'pending', note = 'released for a retry: "
-                       "may arrive twice' WHERE job_id = ? AND state = 'unknown'"
-                     : "UPDATE recipients SET state = 'refused', note = 'outcome unknown; not "
-                       "retried' WHERE job_id = ? AND state = 'unknown'");
-    r.bind(1, id).run();
-    // What is left: pending recipients → queued now; else final.
+    return out;
+}
+
+namespace {
+
+// @return the job's state, or nothing for an unknown id (inside the caller's transaction)
+std::optional<JobState> state_of(sqlite3* db, JobId id) {
+    Stmt s(db, "SELECT state FROM jobs WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) {
+        return std::nullopt;
+    }
+    return job_state_of(s.text(0));
+}
+
+// Turns the recipients of job `id` in either state of `from` into `to` with `note`, then moves the job:
+// to queued (due `now`) when some recipient is pending, else final. In the caller's transaction.
+void settle(sqlite3* db, JobId id, std::pair<std::string_view, std::string_view> from,
+            std::string_view to, std::string_view note, TimePoint now) {
+    Stmt r(db, "UPDATE recipients SET state = ?, note = ? WHERE job_id = ? AND state IN (?, ?)");
+    r.bind(1, to).bind(2, note).bind(3, id).bind(4, from.first).bind(5, from.second).run();
     Stmt j(db,
            "UPDATE jobs SET due_ms = ?1, state = CASE "
            "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'pending') "
@@ -794,8 +833,71 @@ bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
            "WHEN EXISTS(SELECT 1 FROM recipients WHERE job_id = ?2 AND state = 'accepted') "
            "THEN 'done' ELSE 'failed' END WHERE id = ?2");
     j.bind(1, to_ms(now)).bind(2, id).run();
+}
+
+}  // namespace
+
+bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    sqlite3* db = impl_->db;
+    Transaction t(db);
+    if (state_of(db, id) != JobState::held) {
+        return false;
+    }
+    if (retry) {
+        settle(db, id, {"unknown", "unknown"}, "pending", "released for a retry: may arrive twice", now);
+    } else {
+        settle(db, id, {"unknown", "unknown"}, "refused", "outcome unknown; not retried", now);
+    }
     t.commit();
     return true;
+}
+
+bool SqliteStore::hold(JobId id, TimePoint /*now*/) {
+    const std::lock_guard lock(impl_->mutex);
+    Stmt s(impl_->db, "UPDATE jobs SET state = 'held' WHERE id = ? AND state = 'queued'");
+    s.bind(1, id).run();
+    return sqlite3_changes(impl_->db) > 0;
+}
+
+bool SqliteStore::retry(JobId id, TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    sqlite3* db = impl_->db;
+    Transaction t(db);
+    const std::optional<JobState> state = state_of(db, id);
+    if (state == JobState::queued) {
+        Stmt s(db, "UPDATE jobs SET due_ms = ? WHERE id = ?");
+        s.bind(1, to_ms(now)).bind(2, id).run();
+    } else if (state == JobState::held) {
+        settle(db, id, {"unknown", "unknown"}, "pending", "released for a retry: may arrive twice", now);
+    } else {
+        return false;
+    }
+    t.commit();
+    return true;
+}
+
+bool SqliteStore::cancel(JobId id, TimePoint now) {
+    const std::lock_guard lock(impl_->mutex);
+    sqlite3* db = impl_->db;
+    Transaction t(db);
+    const std::optional<JobState> state = state_of(db, id);
+    if (state != JobState::queued && state != JobState::held) {
+        return false;
+    }
+    settle(db, id, {"pending", "unknown"}, "refused", "cancelled", now);
+    Stmt s(db, "UPDATE jobs SET last_error = 'cancelled' WHERE id = ?");
+    s.bind(1, id).run();
+    t.commit();
+    return true;
+}
+
+std::size_t SqliteStore::purge(TimePoint before) {
+    const std::lock_guard lock(impl_->mutex);
+    Stmt s(impl_->db,
+           "DELETE FROM jobs WHERE state IN ('done', 'failed') AND created_ms < ?");
+    s.bind(1, to_ms(before)).run();
+    return static_cast<std::size_t>(sqlite3_changes(impl_->db));
 }
 
 Stats SqliteStore::stats(TimePoint now) {

@@ -1,4 +1,7 @@
+#include <missive/error.hpp>
 #include <missive/outbox/store.hpp>
+
+#include <algorithm>
 
 #include <array>
 #include <string>
@@ -15,6 +18,32 @@ smtp::Envelope Job::pending_envelope() const {
         }
     }
     return e;
+}
+
+JobState initial_state(const NewJob& job) {
+    if (job.envelope.to.empty()) {
+        throw Error(errc::invalid_input, "outbox: a message needs at least one recipient");
+    }
+    if (job.states.empty()) {
+        return JobState::queued;
+    }
+    if (job.states.size() != job.envelope.to.size()) {
+        throw Error(errc::invalid_input, "outbox: " + std::to_string(job.states.size()) +
+                                             " recipient states for " +
+                                             std::to_string(job.envelope.to.size()) +
+                                             " recipients");
+    }
+    const auto has = [&](RecipientState s) {
+        return std::find(job.states.begin(), job.states.end(), s) != job.states.end();
+    };
+    if (has(RecipientState::unknown)) {
+        return JobState::held;
+    }
+    if (has(RecipientState::pending)) {
+        return JobState::queued;
+    }
+    throw Error(errc::invalid_input,
+                "outbox: nothing to queue: every recipient is already accepted or refused");
 }
 
 std::string to_prometheus(const Stats& stats) {

@@ -8,13 +8,19 @@
 #include <missive/mime/serializer.hpp>
 #include <missive/net/proxy.hpp>
 #include <missive/net/url.hpp>
+#include <missive/outbox/outbox.hpp>
 
 #include "advice.hpp"
 #include "config.hpp"
 #include "exit_codes.hpp"
 #include "message_input.hpp"
+#include "outbox_store.hpp"
 #include "text.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -148,7 +154,9 @@ int fail(const Target& t, const Error& e, std::optional<int> status = std::nullo
     const std::string message = input_error.empty() ? std::string(e.what()) : input_error;
     if (t.json) {
         std::cout << R"({"status":)" << json_string(unknown ? "unknown" : "failed")
-                  << R"(,"server":)" << json_string(display_server(t.server)) << R"(,"reply":)"
+                  << R"(,"server":)"
+                  << json_string(t.server.empty() ? std::string() : display_server(t.server))
+                  << R"(,"reply":)"
                   << (e.reply() ? reply_json(*e.reply()) : "null")
                   << R"(,"queue_id":"","recipients":)"
                   << (e.report() ? recipients_json(*e.report()) : "[]") << R"(,"error":{"kind":)"
@@ -196,43 +204,30 @@ int send_with(const Target& t, Send&& send) {
     }
 }
 
-// A new file in the outbox: <UTC time>-<random>.eml.
-std::filesystem::path outbox_file(const Target& t) {
-    std::error_code ec;
-    std::filesystem::create_directories(t.outbox, ec);
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::array<char, 32> stamp{};
-    std::strftime(stamp.data(), stamp.size(), "%Y%m%dT%H%M%SZ", &tm);
-    std::random_device random;
-    std::array<char, 16> tag{};
-    std::snprintf(tag.data(), tag.size(), "%08x", random());
-    return t.outbox / (std::string(stamp.data()) + "-" + tag.data() + ".eml");
-}
-
-template <typename Write>
-int save(const Target& t, Write&& write) {
-    const auto path = outbox_file(t);
-    std::ofstream out(path, std::ios::binary);
-    if (out) {
-        write(out);
-    }
-    if (!out) {
-        std::cerr << "missive: cannot write " << printable(path.string()) << '\n';
-        return exit_cant_create;
-    }
-    out.close();
+// Stores a message in the outbox with `enqueue(outbox, options)` and says so.
+template <typename Enqueue>
+int queue(const Target& t, Enqueue&& enqueue) {
+    const std::string where = outbox_location(t.outbox);
+    const std::unique_ptr<outbox::Store> store = open_outbox(where);
+    outbox::Outbox box(*store);
+    outbox::EnqueueOptions options;
+    options.idempotency_key = t.idempotency_key;
+    const outbox::Enqueued e = enqueue(box, options);
     if (t.json) {
-        std::cout << R"({"status":"saved","file":)" << json_string(path.string()) << "}\n";
+        std::cout << R"({"status":"queued","id":)" << e.id
+                  << R"(,"created":)" << (e.created ? "true" : "false") << R"(,"outbox":)"
+                  << json_string(display_outbox(where)) << "}\n";
     } else {
-        std::cout << "saved to " << printable(path.string())
-                  << " (no server configured: use --server, --account or MISSIVE_SERVER)\n";
+        std::cout << (e.created ? "queued as " : "already queued (same idempotency key) as ")
+                  << e.id << " in " << display_outbox(where)
+                  << (t.server.empty() ? " (no server configured: `missive deliver --server URL` "
+                                         "sends it)\n"
+                                       : " (`missive deliver` sends it)\n");
     }
     return exit_ok;
 }
 
-// A saved or printed message: encoded for any server (no 8bit), dated and identified now.
+// A printed message: encoded for any server (no 8bit), dated and identified now.
 mime::SerializeOptions file_options(const mime::Message& m) {
     return client::serialize_options_for(m, false);
 }
@@ -311,6 +306,8 @@ std::vector<dkim::Signer> dkim_signers(const TargetFlags& flags, const Account* 
 Target make_target(const TargetFlags& flags, std::ostream& warnings) {
     Target t;
     t.outbox = flags.outbox;
+    t.queue = flags.queue;
+    t.idempotency_key = flags.idempotency_key;
     t.dry_run = flags.dry_run;
     t.json = flags.json;
     client::Options& o = t.options;
@@ -431,20 +428,16 @@ Target make_target(const TargetFlags& flags, std::ostream& warnings) {
 int deliver(const Target& t, const mime::Message& message,
             const std::optional<smtp::Envelope>& envelope) {
     try {
-        if (t.dry_run || t.server.empty()) {
-            const mime::SerializeOptions options = file_options(message);
-            if (t.dry_run) {
-                // The envelope a send would use (IDNA domains, each recipient once).
-                print_envelope(envelope ? *envelope : client::envelope_of(message), t.server);
-                print_signers(t.options.dkim);
-                std::cout << mime::to_string(message, options);
-                return exit_ok;
-            }
-            mime::Serializer writer(message, options);
-            return save(t, [&](std::ostream& out) {
-                for (auto chunk = writer.next(); !chunk.empty(); chunk = writer.next()) {
-                    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-                }
+        if (t.dry_run) {
+            // The envelope a send would use (IDNA domains, each recipient once).
+            print_envelope(envelope ? *envelope : client::envelope_of(message), t.server);
+            print_signers(t.options.dkim);
+            std::cout << mime::to_string(message, file_options(message));
+            return exit_ok;
+        }
+        if (t.server.empty() || t.queue) {
+            return queue(t, [&](outbox::Outbox& box, const outbox::EnqueueOptions& o) {
+                return envelope ? box.enqueue(message, *envelope, o) : box.enqueue(message, o);
             });
         }
         return send_with(t, [&](client::Client& c) {
@@ -455,9 +448,142 @@ int deliver(const Target& t, const mime::Message& message,
     }
 }
 
+namespace {
+
+// The message a sendmail caller hands over, kept in an unlinked temporary file (0600) while it
+// is sent, so that what a temporary failure leaves undelivered can still be queued.
+class Spool {
+public:
+    // Copies `in` to its end. @throws InputError (a read error of `in`), Error errc::storage
+    explicit Spool(std::istream& in) {
+        const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): one thread
+        const std::string dir = tmp != nullptr && *tmp == '/' ? tmp : "/tmp";
+        fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd_ < 0) {
+            throw storage_error("cannot create a temporary file in " + dir);
+        }
+        std::array<char, 65536> piece{};
+        while (in.read(piece.data(), piece.size()) || in.gcount() > 0) {
+            const auto n = static_cast<std::size_t>(in.gcount());
+            for (std::size_t done = 0; done < n;) {
+                const ssize_t w = ::write(fd_, piece.data() + done, n - done);
+                if (w < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (w <= 0) {
+                    throw storage_error("cannot write the message to a temporary file");
+                }
+                done += static_cast<std::size_t>(w);
+            }
+        }
+    }
+
+    ~Spool() { ::close(fd_); }
+
+    Spool(const Spool&) = delete;
+    Spool& operator=(const Spool&) = delete;
+    Spool(Spool&&) = delete;
+    Spool& operator=(Spool&&) = delete;
+
+    // @return a buffer reading the message from its start
+    std::unique_ptr<InputBuf> open() const {
+        if (::lseek(fd_, 0, SEEK_SET) != 0) {
+            throw storage_error("cannot read the temporary file back");
+        }
+        return std::make_unique<InputBuf>(fd_, "the temporary copy of the message");
+    }
+
+private:
+    static Error storage_error(const std::string& what) {
+        const int e = errno;
+        return {errc::storage, what + ": " + std::generic_category().message(e),
+                Error::Details{.cause = std::error_code(e, std::generic_category())}};
+    }
+
+    int fd_ = -1;
+};
+
+// How a transaction ended, for the recipients the server took at RCPT.
+enum class Verdict { delivered, failed, unknown };
+
+// @return where each recipient of `envelope` stands after an attempt with the per-recipient
+// replies `tried` that ended as `verdict`
+std::vector<outbox::RecipientState> states_after(const smtp::Envelope& envelope,
+                                                 const std::vector<smtp::RecipientResult>& tried,
+                                                 Verdict verdict) {
+    std::vector<outbox::RecipientState> states;
+    for (const smtp::Recipient& r : envelope.to) {
+        const auto it = std::find_if(tried.begin(), tried.end(), [&](const auto& x) {
+            return x.address == r.address;
+        });
+        if (it == tried.end() || (!it->accepted && it->reply.code < 500)) {
+            states.push_back(outbox::RecipientState::pending);  // never tried, or 4xx
+        } else if (!it->accepted) {
+            states.push_back(outbox::RecipientState::refused);
+        } else if (verdict == Verdict::delivered) {
+            states.push_back(outbox::RecipientState::accepted);
+        } else {
+            states.push_back(verdict == Verdict::unknown ? outbox::RecipientState::unknown
+                                                         : outbox::RecipientState::pending);
+        }
+    }
+    return states;
+}
+
+// Queues what an attempt left undelivered (pending, or unknown: held). @return the job's id,
+// or nothing when every recipient is final or the outbox cannot take it (said on stderr)
+std::optional<outbox::JobId> queue_rest(const Target& t, const std::string& header,
+                                        const Spool& spool, const smtp::Envelope& envelope,
+                                        std::vector<outbox::RecipientState> states,
+                                        const std::string& why) {
+    const bool open = std::any_of(states.begin(), states.end(), [](auto s) {
+        return s == outbox::RecipientState::pending || s == outbox::RecipientState::unknown;
+    });
+    if (!open) {
+        return std::nullopt;
+    }
+    try {
+        const std::string where = outbox_location(t.outbox);
+        const std::unique_ptr<outbox::Store> store = open_outbox(where);
+        const std::unique_ptr<InputBuf> rest = spool.open();
+        std::istream body(rest.get());
+        body.exceptions(std::ios::badbit);
+        PrefixedBuf buf(header, body);
+        std::istream text(&buf);
+        outbox::NewJob job{envelope};
+        job.states = std::move(states);
+        job.note = why;
+        const outbox::Enqueued e = store->enqueue(job, text, outbox::Clock::now());
+        const bool held = std::find(job.states.begin(), job.states.end(),
+                                    outbox::RecipientState::unknown) != job.states.end();
+        std::cerr << "missive: " << (held ? "held" : "queued for a retry") << " as " << e.id
+                  << " in " << display_outbox(where)
+                  << (held ? ": the server may have it already; `missive queue retry " +
+                                 std::to_string(e.id) + "` sends it again, `missive queue cancel " +
+                                 std::to_string(e.id) + "` drops it\n"
+                           : " (`missive deliver` sends it)\n");
+        return e.id;
+    } catch (const Error& e) {
+        std::cerr << "missive: the message could not be queued: " << printable(e.what()) << '\n';
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
 int deliver_text(const Target& t, const std::string& header, std::istream& rest,
                  const smtp::Envelope& envelope) {
-    PrefixedBuf buf(header, rest);
+    // sendmail's: the message is kept while it is sent, for what a temporary failure leaves.
+    std::unique_ptr<Spool> spool;
+    std::unique_ptr<InputBuf> spooled;
+    std::istream spooled_in(nullptr);
+    if (t.queue_on_failure && !t.server.empty() && !t.queue && !t.dry_run) {
+        spool = std::make_unique<Spool>(rest);
+        spooled = spool->open();
+        spooled_in.rdbuf(spooled.get());
+        spooled_in.exceptions(std::ios::badbit);
+    }
+    PrefixedBuf buf(header, spool ? spooled_in : rest);
     std::istream text(&buf);
     const auto read_failed = [&]() -> int {
         std::cerr << "missive: " << printable(buf.error()) << "; nothing was sent\n";
@@ -469,14 +595,15 @@ int deliver_text(const Target& t, const std::string& header, std::istream& rest,
         std::cout << text.rdbuf();
         return buf.error().empty() ? exit_ok : read_failed();
     }
-    if (t.server.empty()) {
-        const int status = save(t, [&](std::ostream& out) {
-            out << text.rdbuf();
-            if (!buf.error().empty()) {
-                out.setstate(std::ios::badbit);  // not saved whole: not saved
-            }
-        });
-        return buf.error().empty() ? status : read_failed();
+    if (t.server.empty() || t.queue) {
+        try {
+            return queue(t, [&](outbox::Outbox& box, const outbox::EnqueueOptions& o) {
+                return box.enqueue(envelope, text, o);
+            });
+        } catch (const Error& error) {
+            // A read error of the message rolled the enqueue back: nothing was stored.
+            return buf.error().empty() ? fail(t, error) : read_failed();
+        }
     }
     smtp::Envelope e = envelope;
     if (!e.params.size) {
@@ -493,12 +620,30 @@ int deliver_text(const Target& t, const std::string& header, std::istream& rest,
         } catch (const Error&) {
             // The message was accepted; a QUIT that goes wrong changes nothing about it.
         }
-        return report(t, result);
+        const int status = report(t, result);
+        if (spool) {  // recipients refused with 4xx are tried again later
+            (void)queue_rest(t, header, *spool, envelope,
+                             states_after(envelope, result.recipients, Verdict::delivered),
+                             "deferred by the server");
+        }
+        return status;
     } catch (const Error& error) {
         if (!buf.error().empty()) {
             // The library aborted the transaction without the final dot: nothing delivered.
             return fail(t, error, exit_no_input,
                         buf.error() + "; the transaction was aborted, nothing was delivered");
+        }
+        if (spool && (exit_code_for(error) == exit_temp_fail || error.outcome_unknown())) {
+            std::cerr << "missive: " << display_server(t.server) << ": " << printable(error.what())
+                      << '\n';
+            const auto& tried = error.report() ? error.report()->recipients
+                                               : std::vector<smtp::RecipientResult>{};
+            if (queue_rest(t, header, *spool, envelope,
+                           states_after(envelope, tried,
+                                        error.outcome_unknown() ? Verdict::unknown : Verdict::failed),
+                           error.what())) {
+                return exit_ok;  // kept, as Postfix's sendmail keeps it in its queue
+            }
         }
         return fail(t, error);
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <missive/client/options.hpp>
 #include <missive/mime/message.hpp>
 #include <missive/smtp/envelope.hpp>
@@ -28,7 +29,9 @@ struct TargetFlags {
     std::string timeout{};                ///< --timeout, seconds; "" for the library's defaults
     std::string max_time{};               ///< --max-time, seconds; "" for no overall limit
     bool trace = false;                   ///< --trace
-    std::string outbox = "outbox";        ///< --outbox
+    std::string outbox{};                 ///< --outbox ("" for the default, outbox_location)
+    bool queue = false;                   ///< --queue
+    std::string idempotency_key{};        ///< --idempotency-key
     bool dry_run = false;                 ///< --dry-run
     bool json = false;                    ///< --json
     bool verbose = false;                 ///< sendmail -v
@@ -39,9 +42,13 @@ struct TargetFlags {
 
 /** Where a message goes and how. */
 struct Target {
-    std::string server{};  ///< a URL; "" sends to the outbox
+    std::string server{};  ///< a URL; "" stores in the outbox
     client::Options options{};
-    std::filesystem::path outbox{};
+    std::string outbox{};  ///< where the outbox is, as given (resolved when it is opened)
+    bool queue = false;    ///< store in the outbox even with a server
+    /// Store in the outbox what a temporary failure left undelivered (sendmail, as Postfix's).
+    bool queue_on_failure = false;
+    std::string idempotency_key{};
     std::string default_from{};  ///< the account's `from`, for messages that name no sender
     bool dry_run = false;
     bool json = false;
@@ -58,6 +65,12 @@ inline constexpr double max_seconds = 86400;
  */
 std::optional<double> parse_seconds(std::string_view text);
 
+/** Adds the flags that say where mail goes and how (--server … --max-time, --trace) to `app`. */
+void add_target_flags(CLI::App& app, TargetFlags& flags);
+
+/** Adds --outbox to `app`. */
+void add_outbox_flag(CLI::App& app, std::string& outbox);
+
 /**
  * Resolves the flags: --server, else --account, else MISSIVE_SERVER, else the config's default
  * account, else the outbox. Credentials from MISSIVE_PASSWORD, --password-file,
@@ -69,7 +82,7 @@ std::optional<double> parse_seconds(std::string_view text);
  */
 Target make_target(const TargetFlags& flags, std::ostream& warnings);
 
-/** Sends (or saves, or prints) a built message; the envelope from its headers unless given. */
+/** Sends (or queues, or prints) a built message; the envelope from its headers unless given. */
 int deliver(const Target& target, const mime::Message& message,
             const std::optional<smtp::Envelope>& envelope = std::nullopt);
 

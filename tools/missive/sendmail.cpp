@@ -36,7 +36,10 @@ constexpr std::string_view usage =
     "  -v            print the SMTP dialogue on stderr\n"
     "  -oX, -B, -N, -R, -V, -bm, -G, -U, -h N: accepted and ignored\n"
     "The server comes from MISSIVE_SERVER or the config file's default account (see missive(1));\n"
-    "without one the message is saved to ./outbox. Exit status per sysexits.h.\n";
+    "without one the message is stored in the outbox (MISSIVE_OUTBOX, else\n"
+    "$XDG_STATE_HOME/missive/outbox.db, else ~/.local/state/missive/outbox.db), and so is what a\n"
+    "temporary failure leaves undelivered; `missive deliver` sends it. Exit status per\n"
+    "sysexits.h (0 once the message is sent or queued).\n";
 
 struct Args {
     bool from_headers = false;
@@ -151,6 +154,7 @@ int run_sendmail(int argc, char** argv) {
     Target target;
     try {
         target = make_target(flags, std::cerr);
+        target.queue_on_failure = true;
         // Standard input through InputBuf: a read error is an error (exit 66), never an end.
         InputBuf stdin_buf(0, "standard input");
         std::istream input(&stdin_buf);

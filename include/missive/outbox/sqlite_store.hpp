@@ -49,8 +49,13 @@ public:
     bool finish(const Lease& lease, const AttemptEnd& end, TimePoint now) override;
     std::unique_ptr<std::istream> open_text(JobId id) override;
     std::optional<Job> find(JobId id) override;
-    std::vector<Job> list(std::optional<JobState> state, std::size_t limit) override;
+    std::vector<Job> list(const ListFilter& filter) override;
+    std::vector<Attempt> attempts(JobId id) override;
     bool release(JobId id, bool retry, TimePoint now) override;
+    bool hold(JobId id, TimePoint now) override;
+    bool retry(JobId id, TimePoint now) override;
+    bool cancel(JobId id, TimePoint now) override;
+    std::size_t purge(TimePoint before) override;
     Stats stats(TimePoint now) override;
 
 private:

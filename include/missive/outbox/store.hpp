@@ -265,6 +265,14 @@ public:
 };
 
 /**
+ * Checks what every Store::enqueue checks before it stores anything: a recipient, `states`
+ * empty or one per recipient, and some recipient pending or unknown.
+ * @return the job's first state: held when a recipient's outcome is unknown, else queued
+ * @throws Error errc::invalid_input
+ */
+JobState initial_state(const NewJob& job);
+
+/**
  * @return `stats` in Prometheus' text exposition format, one gauge per count
  * (`missive_outbox_jobs{state="queued"} 3` …) and `missive_outbox_oldest_age_seconds` (0 when
  * nothing waits): what a scrape endpoint serves, and readable as it is.

@@ -251,7 +251,7 @@ TEST(SqliteStore, EnqueueIsDurableIdempotentAndPrivate) {
     EXPECT_EQ(job->recipients[0].recipient.address, "bob@example.org");
     EXPECT_EQ(job->envelope.params.body, missive::smtp::BodyType::seven_bit);
     EXPECT_EQ(read_all(*reopened.open_text(id)), text("1"));
-    EXPECT_EQ(reopened.list(std::nullopt, 10).size(), 1U);
+    EXPECT_EQ(reopened.list({}).size(), 1U);
 
     struct stat st {};
 
@@ -345,7 +345,7 @@ TEST(SqliteStore, DiskFullDuringEnqueueIsAClearErrorAndStoresNothing) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
     SqliteStore store(dir.db());
-    EXPECT_TRUE(store.list(std::nullopt, 10).empty());
+    EXPECT_TRUE(store.list({}).empty());
     // And the store still works.
     EXPECT_TRUE(Outbox(store).enqueue(envelope(), text("after")).created);
 }
@@ -414,7 +414,7 @@ TEST(SqliteStore, KilledInTheMiddleOfAnEnqueueLeavesNothing) {
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFSIGNALED(status));
     SqliteStore store(dir.db());
-    const auto jobs = store.list(std::nullopt, 10);
+    const auto jobs = store.list({});
     ASSERT_EQ(jobs.size(), 1U);
     EXPECT_EQ(jobs[0].id, before);
     EXPECT_EQ(read_all(*store.open_text(before)), text("before"));
@@ -626,7 +626,7 @@ KillResult kill_worker_at(KillAt step) {
     SqliteStore store(dir.db());
     Deliverer deliverer(store, mta.url(), client_options(), pool_options(), fast("rescuer"));
     (void)deliverer.run_until_idle();
-    KillResult r{mta.accepted(), store.list(std::nullopt, 10)};
+    KillResult r{mta.accepted(), store.list({})};
     // Every message: delivered exactly once, or held as outcome unknown (and at most once).
     EXPECT_EQ(r.jobs.size(), static_cast<std::size_t>(kill_messages));
     for (const Job& job : r.jobs) {
