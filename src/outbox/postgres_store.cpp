@@ -294,6 +294,7 @@ ConnInfo parse_conninfo(const std::string& conninfo) {
     std::string host;
     std::string port;
     std::string dbname;
+    std::string service;
     ConnInfo info;
     for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {  // NOLINT
         const std::string_view key = o->keyword;
@@ -308,11 +309,16 @@ ConnInfo parse_conninfo(const std::string& conninfo) {
             dbname = value;
         } else if (key == "password") {
             info.password = value;
+        } else if (key == "service") {
+            service = value;
         }
     }
     PQconninfoFree(options);
     info.where = "postgresql://" + (user.empty() ? "" : user + "@") + host +
                  (port.empty() ? "" : ":" + port) + "/" + dbname;
+    if (!service.empty()) {
+        info.where += " (service " + service + ")";
+    }
     return info;
 }
 
@@ -376,9 +382,9 @@ struct PostgresStore::Impl {
                                                     conninfo.c_str(), nullptr};
             conn = PQconnectdbParams(keywords.data(), values.data(), 1);
             if (conn == nullptr) {
-                throw Error(errc::storage, "outbox: connecting to " + info.where +
-                                               ": out of memory",
-                            Error::Details{.cause = std::make_error_code(std::errc::not_enough_memory)});
+                throw Error(
+                    errc::storage, "outbox: connecting to " + info.where + ": out of memory",
+                    Error::Details{.cause = std::make_error_code(std::errc::not_enough_memory)});
             }
             // CREATE … IF NOT EXISTS says NOTICE: already exists; libpq would print it.
             PQsetNoticeProcessor(
@@ -522,11 +528,10 @@ std::vector<Job> PostgresStore::Impl::jobs_from(const Result& r) const {
 }
 
 std::vector<RecipientRecord> PostgresStore::Impl::recipients_of(JobId id) const {
-    const Result r =
-        exec("reading recipients",
-             "SELECT address, notify, orcpt, state, code, enhanced, reply, note "
-             "FROM outbox_recipients WHERE job_id = $1 ORDER BY idx",
-             Params().add(id));
+    const Result r = exec("reading recipients",
+                          "SELECT address, notify, orcpt, state, code, enhanced, reply, note "
+                          "FROM outbox_recipients WHERE job_id = $1 ORDER BY idx",
+                          Params().add(id));
     std::vector<RecipientRecord> out;
     for (int row = 0; row < r.rows(); ++row) {
         RecipientRecord rec{smtp::Recipient(
@@ -581,21 +586,36 @@ PostgresStore::PostgresStore(std::string conninfo, PostgresOptions options)
     impl_->options = std::move(options);
     const std::lock_guard lock(impl_->mutex);
     impl_->connect();
-    Transaction t(*impl_);
-    (void)impl_->exec("locking the schema", "SELECT pg_advisory_xact_lock($1)",
-                      Params().add(schema_lock_key));
-    if (!impl_->options.schema.empty()) {
-        const std::string& name = impl_->options.schema;
+    const std::string& name = impl_->options.schema;
+    if (!name.empty()) {
         char* quoted = PQescapeIdentifier(impl_->conn, name.c_str(), name.size());
         if (quoted == nullptr) {
             impl_->fail("quoting the schema name", nullptr);
         }
         impl_->search_path = quoted;
         PQfreemem(quoted);
-        const std::string create = "CREATE SCHEMA IF NOT EXISTS " + impl_->search_path;
-        impl_->exec_script("creating the schema", create.c_str());
         (void)impl_->exec("setting the schema", "SELECT set_config('search_path', $1, false)",
                           Params{impl_->search_path});
+    }
+    // Most starts find everything there, and create nothing: CREATE INDEX IF NOT EXISTS would
+    // take a lock on the table that conflicts with the workers' changes (a deadlock with a claim).
+    if (impl_
+            ->exec("checking the schema",
+                   "SELECT to_regclass('outbox_jobs') IS NOT NULL AND "
+                   "to_regclass('outbox_jobs_due') IS NOT NULL AND "
+                   "to_regclass('outbox_recipients') IS NOT NULL AND "
+                   "to_regclass('outbox_chunks') IS NOT NULL AND "
+                   "to_regclass('outbox_attempts') IS NOT NULL AND "
+                   "to_regclass('outbox_attempts_job') IS NOT NULL")
+            .boolean(0, 0)) {
+        return;
+    }
+    Transaction t(*impl_);
+    (void)impl_->exec("locking the schema", "SELECT pg_advisory_xact_lock($1)",
+                      Params().add(schema_lock_key));
+    if (!impl_->search_path.empty()) {
+        const std::string create = "CREATE SCHEMA IF NOT EXISTS " + impl_->search_path;
+        impl_->exec_script("creating the schema", create.c_str());
     }
     impl_->exec_script("creating the tables", schema);
     t.commit();
@@ -608,27 +628,10 @@ const std::string& PostgresStore::where() const noexcept {
 }
 
 Enqueued PostgresStore::enqueue(const NewJob& job, std::istream& text, TimePoint now) {
-    if (job.envelope.to.empty()) {
-        throw Error(errc::invalid_input, "outbox: a message needs at least one recipient");
-    }
-    if (!job.states.empty() && job.states.size() != job.envelope.to.size()) {
-        throw Error(errc::invalid_input,
-                    "outbox: " + std::to_string(job.states.size()) + " initial states for " +
-                        std::to_string(job.envelope.to.size()) + " recipients");
-    }
+    const JobState first = initial_state(job);  // checks the recipients and their states
     const auto state_of = [&](std::size_t i) {
         return job.states.empty() ? RecipientState::pending : job.states[i];
     };
-    bool open = job.states.empty();
-    bool unknown = false;
-    for (const RecipientState s : job.states) {
-        open = open || s == RecipientState::pending || s == RecipientState::unknown;
-        unknown = unknown || s == RecipientState::unknown;
-    }
-    if (!open) {
-        throw Error(errc::invalid_input,
-                    "outbox: a message needs a recipient that is pending or unknown");
-    }
     const std::lock_guard lock(impl_->mutex);
     impl_->ensure_connected();
     Impl& db = *impl_;
@@ -651,7 +654,7 @@ Enqueued PostgresStore::enqueue(const NewJob& job, std::istream& text, TimePoint
     } else {
         insert.add(job.idempotency_key);
     }
-    insert.add(std::string_view(unknown ? "held" : "queued"))
+    insert.add(to_string(first))
         .add(to_ms(now))
         .add(to_ms(std::max(now, job.not_before)))
         .add(job.envelope.from)
@@ -670,14 +673,13 @@ Enqueued PostgresStore::enqueue(const NewJob& job, std::istream& text, TimePoint
     } else {
         insert.null().null().null();
     }
-    insert.add(std::string_view(unknown ? job.note : std::string()));
     // A concurrent enqueue with the same key waits here for the first one's commit, then
     // inserts nothing (ON CONFLICT: no unique_violation) and finds its id.
     const Result inserted = db.exec(
         "storing a job",
         "INSERT INTO outbox_jobs(idempotency_key, state, created_ms, due_ms, env_from, body, "
-        "smtputf8, ret, envid, requiretls, mt_priority, by_seconds, by_return, by_trace, "
-        "last_error) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+        "smtputf8, ret, envid, requiretls, mt_priority, by_seconds, by_return, by_trace) "
+        "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
         insert);
     if (inserted.rows() != 1) {
@@ -759,10 +761,12 @@ std::vector<Job> PostgresStore::claim(std::string_view worker, std::chrono::mill
                           "UPDATE outbox_recipients SET state = 'unknown', note = $1 "
                           "WHERE job_id = $2 AND state = 'pending'",
                           Params().add(std::string_view(why_unknown)).add(id));
-            (void)db.exec(
-                "recovering expired leases",
-                "UPDATE outbox_attempts SET finished_ms = $1, error = $2 WHERE id = $3",
-                Params().add(now_ms).add(std::string_view(why_unknown)).add(expired.integer(row, 1)));
+            (void)db.exec("recovering expired leases",
+                          "UPDATE outbox_attempts SET finished_ms = $1, error = $2 WHERE id = $3",
+                          Params()
+                              .add(now_ms)
+                              .add(std::string_view(why_unknown))
+                              .add(expired.integer(row, 1)));
             (void)db.exec("recovering expired leases",
                           "UPDATE outbox_jobs SET state = 'held', worker = NULL, lease_ms = NULL, "
                           "last_error = $1 WHERE id = $2",
@@ -777,10 +781,7 @@ std::vector<Job> PostgresStore::claim(std::string_view worker, std::chrono::mill
                 "(state = 'queued' AND due_ms <= $1) OR "
                 "(state = 'in_flight' AND lease_ms <= $1 AND ($3 OR NOT data_end)) "
                 "ORDER BY due_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED",
-                Params()
-                    .add(now_ms)
-                    .add(static_cast<std::int64_t>(max))
-                    .add(allow_duplicates));
+                Params().add(now_ms).add(static_cast<std::int64_t>(max)).add(allow_duplicates));
     std::vector<Job> jobs;
     for (int row = 0; row < picked.rows(); ++row) {
         const JobId id = picked.integer(row, 0);
@@ -792,11 +793,11 @@ std::vector<Job> PostgresStore::claim(std::string_view worker, std::chrono::mill
                               .add(std::string_view("abandoned: the worker's lease expired"))
                               .add(picked.integer(row, 1)));
         }
-        const Result attempt = db.exec(
-            "claiming jobs",
-            "INSERT INTO outbox_attempts(job_id, worker, started_ms) VALUES($1, $2, $3) "
-            "RETURNING id",
-            Params().add(id).add(worker).add(now_ms));
+        const Result attempt =
+            db.exec("claiming jobs",
+                    "INSERT INTO outbox_attempts(job_id, worker, started_ms) VALUES($1, $2, $3) "
+                    "RETURNING id",
+                    Params().add(id).add(worker).add(now_ms));
         const Result claimed = db.exec(
             "claiming jobs",
             (std::string("UPDATE outbox_jobs SET state = 'in_flight', worker = $1, lease_ms = $2, "
@@ -804,11 +805,7 @@ std::vector<Job> PostgresStore::claim(std::string_view worker, std::chrono::mill
                          "WHERE id = $4 RETURNING ") +
              job_columns)
                 .c_str(),
-            Params()
-                .add(worker)
-                .add(now_ms + lease.count())
-                .add(attempt.integer(0, 0))
-                .add(id));
+            Params().add(worker).add(now_ms + lease.count()).add(attempt.integer(0, 0)).add(id));
         jobs.push_back(db.job_from(claimed, 0));
     }
     t.commit();
@@ -936,8 +933,9 @@ std::unique_ptr<std::istream> PostgresStore::open_text(JobId id) {
     {
         const std::lock_guard lock(impl_->mutex);
         const bool exists = impl_->reading([&] {
-            return impl_->exec("reading a job", "SELECT 1 FROM outbox_jobs WHERE id = $1",
-                               Params().add(id))
+            return impl_
+                       ->exec("reading a job", "SELECT 1 FROM outbox_jobs WHERE id = $1",
+                              Params().add(id))
                        .rows() == 1;
         });
         if (!exists) {
@@ -963,11 +961,10 @@ std::unique_ptr<std::istream> PostgresStore::open_text(JobId id) {
 std::optional<Job> PostgresStore::find(JobId id) {
     const std::lock_guard lock(impl_->mutex);
     return impl_->reading([&]() -> std::optional<Job> {
-        const Result r =
-            impl_->exec("reading a job",
-                        (std::string("SELECT ") + job_columns + " FROM outbox_jobs WHERE id = $1")
-                            .c_str(),
-                        Params().add(id));
+        const Result r = impl_->exec(
+            "reading a job",
+            (std::string("SELECT ") + job_columns + " FROM outbox_jobs WHERE id = $1").c_str(),
+            Params().add(id));
         if (r.rows() != 1) {
             return std::nullopt;
         }
@@ -977,8 +974,7 @@ std::optional<Job> PostgresStore::find(JobId id) {
 
 std::vector<Job> PostgresStore::list(const ListFilter& filter) {
     // ASCII case-insensitive: lower() would follow the database's collation.
-    static const std::string fold =
-        "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'";
+    static const std::string fold = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'";
     static const std::string sql =
         std::string("SELECT ") + job_columns +
         " FROM outbox_jobs j WHERE ($1::text IS NULL OR j.state = $1) "
@@ -1007,9 +1003,8 @@ std::vector<Job> PostgresStore::list(const ListFilter& filter) {
         .add(static_cast<std::int64_t>(std::min<std::size_t>(
             filter.limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))));
     const std::lock_guard lock(impl_->mutex);
-    return impl_->reading([&] {
-        return impl_->jobs_from(impl_->exec("listing jobs", sql.c_str(), params));
-    });
+    return impl_->reading(
+        [&] { return impl_->jobs_from(impl_->exec("listing jobs", sql.c_str(), params)); });
 }
 
 std::vector<Attempt> PostgresStore::attempts(JobId id) {
@@ -1066,9 +1061,10 @@ bool PostgresStore::hold(JobId id, TimePoint /*now*/) {
     impl_->ensure_connected();
     // One statement: atomic on its own. A job a claim holds (locked, about to be in flight)
     // waits for it, and is then no longer queued.
-    return impl_->exec("holding a job",
-                       "UPDATE outbox_jobs SET state = 'held' WHERE id = $1 AND state = 'queued'",
-                       Params().add(id))
+    return impl_
+               ->exec("holding a job",
+                      "UPDATE outbox_jobs SET state = 'held' WHERE id = $1 AND state = 'queued'",
+                      Params().add(id))
                .affected() == 1;
 }
 
@@ -1114,6 +1110,9 @@ bool PostgresStore::cancel(JobId id, TimePoint now) {
                   "UPDATE outbox_recipients SET state = 'refused', note = 'cancelled' "
                   "WHERE job_id = $1 AND state IN ('pending', 'unknown')",
                   Params().add(id));
+    (void)db.exec("cancelling a job",
+                  "UPDATE outbox_jobs SET last_error = 'cancelled' WHERE id = $1",
+                  Params().add(id));
     db.settle(id, to_ms(now));
     t.commit();
     return true;
@@ -1133,11 +1132,11 @@ std::size_t PostgresStore::purge(TimePoint before) {
 Stats PostgresStore::stats(TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     return impl_->reading([&] {
-        const Result r = impl_->exec(
-            "counting jobs",
-            "SELECT state, attempts > 0, COALESCE(lease_ms > $1, false), COUNT(*), "
-            "MIN(created_ms) FROM outbox_jobs GROUP BY 1, 2, 3",
-            Params().add(to_ms(now)));
+        const Result r =
+            impl_->exec("counting jobs",
+                        "SELECT state, attempts > 0, COALESCE(lease_ms > $1, false), COUNT(*), "
+                        "MIN(created_ms) FROM outbox_jobs GROUP BY 1, 2, 3",
+                        Params().add(to_ms(now)));
         Stats st;
         std::optional<std::int64_t> oldest;
         for (int row = 0; row < r.rows(); ++row) {

@@ -3,17 +3,20 @@
 # Starts a private PostgreSQL 15 cluster in DIR/pg (created with initdb when missing), listening
 # on 127.0.0.1:PORT only (a free loopback port when PORT is omitted or 0), its Unix socket in
 # DIR/pg too, trust authentication (loopback only: nothing else can connect), and creates the
-# database `missive`. Writes DIR/postgres.port and DIR/postgres.conninfo (a libpq URI for the
-# tests' MISSIVE_TEST_POSTGRES). Stop it with stop-postgres.sh DIR (or stop-servers.sh DIR):
-# `pg_ctl stop -m fast`.
-# The server refuses to run as root: the cluster belongs to the user postgres (runuser).
+# database `missive`. Writes DIR/postgres.port, DIR/postgres.conninfo (a libpq URI for the
+# tests' MISSIVE_TEST_POSTGRES) and DIR/pg_service.conf, whose service `missive_test` names the
+# same database: with PGSERVICEFILE=DIR/pg_service.conf, the connection string
+# `service=missive_test` reaches it whatever port was picked (what ctest's fixture uses).
+# Stop it with stop-postgres.sh DIR (or stop-servers.sh DIR): `pg_ctl stop -m fast`.
+# The server refuses to run as root: run as root, the cluster belongs to the user postgres
+# (runuser); run as anyone else, to that user.
 set -euo pipefail
 dir=$1 want=${2:-0}
 . "$(dirname "$0")/lib.sh"
 bin=${MISSIVE_PG_BIN:-/usr/lib/postgresql/15/bin}
 data=$dir/pg
 as_postgres() {
-    if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
 # port_is_free PORT: nobody answers on 127.0.0.1:PORT and it binds without SO_REUSEPORT.
@@ -41,7 +44,7 @@ chmod 755 "$dir"  # the postgres user must reach DIR/pg
 if [ ! -f "$data/PG_VERSION" ]; then
     rm -rf "$data"
     mkdir -p "$data"
-    chown postgres: "$data"
+    [ "$(id -u)" != 0 ] || chown postgres: "$data"
     chmod 700 "$data"
     as_postgres "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 \
         --locale=C >"$dir/postgres-initdb.log" 2>&1 ||
@@ -78,4 +81,6 @@ if ! as_postgres "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qt
     as_postgres "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres missive
 fi
 echo "postgresql://postgres@127.0.0.1:$port/missive" >"$dir/postgres.conninfo"
+printf '[missive_test]\nhost=127.0.0.1\nport=%s\ndbname=missive\nuser=postgres\n' "$port" \
+    >"$dir/pg_service.conf"
 cat "$dir/postgres.conninfo"
