@@ -36,6 +36,7 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${outside} -G ${GENERATOR
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${stage} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 run(${CMAKE_COMMAND} --build ${outside})
 run(${outside}/uses_missive)
+run(${outside}/uses_outbox_postgres)
 
 # pkg-config, with the staged .pc file (relocatable: its prefix is found from its own place).
 set(ENV{PKG_CONFIG_PATH} ${stage}/${LIBDIR}/pkgconfig)

@@ -632,7 +632,7 @@ KillResult kill_worker_at(KillAt step, const missive::test::StoreSite& site) {
     EXPECT_EQ(r.jobs.size(), static_cast<std::size_t>(kill_messages));
     for (const Job& job : r.jobs) {
         const std::string id = "m" + std::to_string(job.id - 1);
-        const int count = r.accepted.count(id) ? r.accepted.at(id) : 0;
+        const int count = r.accepted.contains(id) ? r.accepted.at(id) : 0;
         if (job.state == JobState::done) {
             EXPECT_EQ(count, 1) << id;
         } else {

@@ -186,6 +186,7 @@ TYPED_TEST(StoreContract, ConcurrentEnqueuesWithOneKeyStoreOneJob) {
     constexpr int threads = 4;
     std::vector<Enqueued> results(threads);
     std::vector<std::thread> workers;
+    workers.reserve(threads);
     for (int i = 0; i < threads; ++i) {
         workers.emplace_back([&, i] {
             const auto store = this->site().open();
@@ -243,6 +244,7 @@ TYPED_TEST(StoreContract, ClaimersNeverTakeTheSameJob) {
     }
     std::vector<std::vector<JobId>> taken(claimers);
     std::vector<std::thread> threads;
+    threads.reserve(claimers);
     std::atomic<int> failures{0};
     for (int w = 0; w < claimers; ++w) {
         threads.emplace_back([&, w] {
