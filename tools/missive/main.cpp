@@ -95,12 +95,14 @@ int run(int argc, char** argv) {
     CLI::App app(
         "missive: send e-mail over SMTP, and catch it during development.\n"
         "Subcommands: send, sendmail (the sendmail interface, see `missive sendmail "
-        "--help`), capture, dkim, completion. Exit status per sysexits.h; see missive(1).",
+        "--help`), queue, deliver (the outbox), capture, dkim, completion. Exit status per sysexits.h; see missive(1).",
         "missive");
     app.require_subcommand(1);
     app.set_version_flag("-V,--version", version_text);
     int status = missive::cli::exit_ok;
     missive::cli::add_send(app, status);
+    missive::cli::add_queue(app, status);
+    missive::cli::add_deliver(app, status);
     missive::cli::add_capture(app, status);
     missive::cli::add_dkim(app, status);
     app.add_subcommand("sendmail",
