@@ -309,3 +309,20 @@ TEST(CliOutbox, DeliverNeedsAServer) {
     EXPECT_EQ(r.err,
               "missive: no server to deliver to: use --server, --account or MISSIVE_SERVER\n");
 }
+
+TEST(CliOutbox, DeliverRunsUntilSigtermThenExitsCleanly) {
+    const auto dir = scratch();
+    Server server(answering({}));
+    // The binary itself in the background (`missive` is a shell function: its pid a subshell's).
+    const Outcome r =
+        shell(dir, missive::cli::test::quoted(MISSIVE_CLI) + " deliver --poll 0.1s" +
+                       server_flag(server) + " & pid=$!; sleep 1; missive send" + message +
+                       " >/dev/null; sleep 1.5; kill -TERM $pid; wait $pid; "
+                       "echo \"exit $?\"");
+    // The message queued while it ran was delivered; SIGTERM ended it with status 0.
+    EXPECT_NE(r.out.find("1 <bob@example.com> accepted: 250 ok\n"), std::string::npos)
+        << r.out << r.err;
+    EXPECT_NE(r.out.find("exit 0\n"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.err.find("deliver: 1 delivered, 0 deferred, 0 held, 0 failed"), std::string::npos)
+        << r.err;
+}
