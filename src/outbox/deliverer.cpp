@@ -105,12 +105,14 @@ client::PoolOptions own_retries(client::PoolOptions p) {
 struct Deliverer::Impl {
     Store* store;
     DelivererOptions options;
+    bool lmtp;  // each recipient's reply is its verdict; over SMTP the end of data's is
     client::Pool pool;
     std::mt19937_64 random{std::random_device{}()};
 
     Impl(Store& s, net::Url server, client::Options o, client::PoolOptions p, DelivererOptions d)
         : store(&s)
         , options(std::move(d))
+        , lmtp(server.lmtp)
         , pool(std::move(server), std::move(o), own_retries(p)) {}
 
     AttemptEnd decide(const Job& job, const client::Outcome& outcome, TimePoint now);
@@ -163,6 +165,8 @@ AttemptEnd Deliverer::Impl::decide(const Job& job, const client::Outcome& outcom
             u.state = unknown ? RecipientState::unknown : RecipientState::accepted;
             if (unknown) {
                 u.note = end.error;
+            } else if (!lmtp && outcome.result.data_reply) {
+                u.reply = outcome.result.data_reply;  // "250 2.0.0 queued as …", not RCPT's
             }
         } else if (r.reply.permanent()) {
             u.state = RecipientState::refused;
@@ -341,6 +345,9 @@ RunReport Deliverer::run_once() {
             if (!finished) {
                 ++report.lost;
                 continue;
+            }
+            if (d.options.on_recorded) {
+                d.options.on_recorded(job, end);
             }
             switch (end.next) {
                 case JobState::done:

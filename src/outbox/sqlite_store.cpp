@@ -820,8 +820,9 @@ std::optional<JobState> state_of(sqlite3* db, JobId id) {
     return job_state_of(s.text(0));
 }
 
-// Turns the recipients of job `id` in either state of `from` into `to` with `note`, then moves the job:
-// to queued (due `now`) when some recipient is pending, else final. In the caller's transaction.
+// Turns the recipients of job `id` in either state of `from` into `to` with `note`, then moves the
+// job: to queued (due `now`) when some recipient is pending, else final. In the caller's
+// transaction.
 void settle(sqlite3* db, JobId id, std::pair<std::string_view, std::string_view> from,
             std::string_view to, std::string_view note, TimePoint now) {
     Stmt r(db, "UPDATE recipients SET state = ?, note = ? WHERE job_id = ? AND state IN (?, ?)");
@@ -845,7 +846,8 @@ bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
         return false;
     }
     if (retry) {
-        settle(db, id, {"unknown", "unknown"}, "pending", "released for a retry: may arrive twice", now);
+        settle(db, id, {"unknown", "unknown"}, "pending", "released for a retry: may arrive twice",
+               now);
     } else {
         settle(db, id, {"unknown", "unknown"}, "refused", "outcome unknown; not retried", now);
     }
@@ -869,7 +871,8 @@ bool SqliteStore::retry(JobId id, TimePoint now) {
         Stmt s(db, "UPDATE jobs SET due_ms = ? WHERE id = ?");
         s.bind(1, to_ms(now)).bind(2, id).run();
     } else if (state == JobState::held) {
-        settle(db, id, {"unknown", "unknown"}, "pending", "released for a retry: may arrive twice", now);
+        settle(db, id, {"unknown", "unknown"}, "pending", "released for a retry: may arrive twice",
+               now);
     } else {
         return false;
     }
@@ -894,8 +897,7 @@ bool SqliteStore::cancel(JobId id, TimePoint now) {
 
 std::size_t SqliteStore::purge(TimePoint before) {
     const std::lock_guard lock(impl_->mutex);
-    Stmt s(impl_->db,
-           "DELETE FROM jobs WHERE state IN ('done', 'failed') AND created_ms < ?");
+    Stmt s(impl_->db, "DELETE FROM jobs WHERE state IN ('done', 'failed') AND created_ms < ?");
     s.bind(1, to_ms(before)).run();
     return static_cast<std::size_t>(sqlite3_changes(impl_->db));
 }

@@ -2,7 +2,6 @@
 #include <missive/outbox/store.hpp>
 
 #include <algorithm>
-
 #include <array>
 #include <string>
 #include <utility>
@@ -28,10 +27,9 @@ JobState initial_state(const NewJob& job) {
         return JobState::queued;
     }
     if (job.states.size() != job.envelope.to.size()) {
-        throw Error(errc::invalid_input, "outbox: " + std::to_string(job.states.size()) +
-                                             " recipient states for " +
-                                             std::to_string(job.envelope.to.size()) +
-                                             " recipients");
+        throw Error(errc::invalid_input,
+                    "outbox: " + std::to_string(job.states.size()) + " recipient states for " +
+                        std::to_string(job.envelope.to.size()) + " recipients");
     }
     const auto has = [&](RecipientState s) {
         return std::find(job.states.begin(), job.states.end(), s) != job.states.end();

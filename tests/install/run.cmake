@@ -51,3 +51,11 @@ run(${CXX} ${SOURCE_DIR}/tests/install/main.cpp ${flags} -o ${outside}/uses_miss
 # A shared libmissive is found at run time like any library outside the default path.
 set(ENV{LD_LIBRARY_PATH} ${stage}/${LIBDIR})
 run(${outside}/uses_missive_pc)
+# The outbox the same way.
+execute_process(COMMAND pkg-config --cflags --libs missive-outbox-sqlite
+  OUTPUT_VARIABLE flags RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config does not know missive-outbox-sqlite")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(${CXX} ${SOURCE_DIR}/tests/install/outbox.cpp ${flags} -o ${outside}/uses_outbox_pc)

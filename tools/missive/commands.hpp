@@ -9,6 +9,12 @@ namespace missive::cli {
 /** Adds `missive send`; when it runs, its callback stores the exit status in `status`. */
 void add_send(CLI::App& app, int& status);
 
+/** Adds `missive queue` (list, show, retry, hold, cancel, purge, export, stats). */
+void add_queue(CLI::App& app, int& status);
+
+/** Adds `missive deliver`: workers that send the outbox. */
+void add_deliver(CLI::App& app, int& status);
+
 /** Adds `missive capture`; when it runs, its callback stores the exit status in `status`. */
 void add_capture(CLI::App& app, int& status);
 

@@ -156,8 +156,7 @@ int fail(const Target& t, const Error& e, std::optional<int> status = std::nullo
         std::cout << R"({"status":)" << json_string(unknown ? "unknown" : "failed")
                   << R"(,"server":)"
                   << json_string(t.server.empty() ? std::string() : display_server(t.server))
-                  << R"(,"reply":)"
-                  << (e.reply() ? reply_json(*e.reply()) : "null")
+                  << R"(,"reply":)" << (e.reply() ? reply_json(*e.reply()) : "null")
                   << R"(,"queue_id":"","recipients":)"
                   << (e.report() ? recipients_json(*e.report()) : "[]") << R"(,"error":{"kind":)"
                   << json_string(kind_name(e.kind())) << ",\"message\":" << json_string(message)
@@ -214,8 +213,8 @@ int queue(const Target& t, Enqueue&& enqueue) {
     options.idempotency_key = t.idempotency_key;
     const outbox::Enqueued e = enqueue(box, options);
     if (t.json) {
-        std::cout << R"({"status":"queued","id":)" << e.id
-                  << R"(,"created":)" << (e.created ? "true" : "false") << R"(,"outbox":)"
+        std::cout << R"({"status":"queued","id":)" << e.id << R"(,"created":)"
+                  << (e.created ? "true" : "false") << R"(,"outbox":)"
                   << json_string(display_outbox(where)) << "}\n";
     } else {
         std::cout << (e.created ? "queued as " : "already queued (same idempotency key) as ")
@@ -513,9 +512,8 @@ std::vector<outbox::RecipientState> states_after(const smtp::Envelope& envelope,
                                                  Verdict verdict) {
     std::vector<outbox::RecipientState> states;
     for (const smtp::Recipient& r : envelope.to) {
-        const auto it = std::find_if(tried.begin(), tried.end(), [&](const auto& x) {
-            return x.address == r.address;
-        });
+        const auto it = std::find_if(tried.begin(), tried.end(),
+                                     [&](const auto& x) { return x.address == r.address; });
         if (it == tried.end() || (!it->accepted && it->reply.code < 500)) {
             states.push_back(outbox::RecipientState::pending);  // never tried, or 4xx
         } else if (!it->accepted) {
@@ -636,12 +634,13 @@ int deliver_text(const Target& t, const std::string& header, std::istream& rest,
         if (spool && (exit_code_for(error) == exit_temp_fail || error.outcome_unknown())) {
             std::cerr << "missive: " << display_server(t.server) << ": " << printable(error.what())
                       << '\n';
-            const auto& tried = error.report() ? error.report()->recipients
-                                               : std::vector<smtp::RecipientResult>{};
-            if (queue_rest(t, header, *spool, envelope,
-                           states_after(envelope, tried,
-                                        error.outcome_unknown() ? Verdict::unknown : Verdict::failed),
-                           error.what())) {
+            const auto& tried =
+                error.report() ? error.report()->recipients : std::vector<smtp::RecipientResult>{};
+            if (queue_rest(
+                    t, header, *spool, envelope,
+                    states_after(envelope, tried,
+                                 error.outcome_unknown() ? Verdict::unknown : Verdict::failed),
+                    error.what())) {
                 return exit_ok;  // kept, as Postfix's sendmail keeps it in its queue
             }
         }

@@ -5,7 +5,10 @@
 
 #include "text.hpp"
 
+#include <array>
+#include <charconv>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <string_view>
 
@@ -64,6 +67,86 @@ std::string display_outbox(const std::string& where) {
         return printable(where);
     }
     return printable(where.substr(0, colon) + ":***" + where.substr(at));
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
+    if (ec != std::errc{} || !(value > 0) || value > 1e9) {
+        return std::nullopt;
+    }
+    const std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
+    double seconds = value;
+    if (unit == "m") {
+        seconds *= 60;
+    } else if (unit == "h") {
+        seconds *= 3600;
+    } else if (unit == "d") {
+        seconds *= 86400;
+    } else if (!unit.empty() && unit != "s") {
+        return std::nullopt;
+    }
+    if (seconds > 86400.0 * 3650) {
+        return std::nullopt;
+    }
+    return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+std::string format_age(std::chrono::seconds d) {
+    const auto s = d.count();
+    if (s < 120) {
+        return std::to_string(std::max<std::int64_t>(s, 0)) + "s";
+    }
+    if (s < 7200) {
+        return std::to_string(s / 60) + "m";
+    }
+    if (s < 172800) {
+        return std::to_string(s / 3600) + "h";
+    }
+    return std::to_string(s / 86400) + "d";
+}
+
+std::string format_time(outbox::TimePoint t) {
+    const std::time_t time = outbox::Clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&time, &tm);
+    std::array<char, 32> out{};
+    std::strftime(out.data(), out.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out.data();
+}
+
+std::string_view state_name(const outbox::Job& job) {
+    if (job.state == outbox::JobState::queued && job.attempts > 0) {
+        return "deferred";
+    }
+    return outbox::to_string(job.state);
+}
+
+std::string job_json(const outbox::Job& job) {
+    std::string out =
+        "{\"id\":" + std::to_string(job.id) + ",\"state\":" + json_string(state_name(job)) +
+        ",\"from\":" + json_string(job.envelope.from) +
+        ",\"created\":" + json_string(format_time(job.created)) +
+        ",\"due\":" + json_string(format_time(job.due)) + ",\"size\":" + std::to_string(job.size) +
+        ",\"attempts\":" + std::to_string(job.attempts) +
+        ",\"idempotency_key\":" + json_string(job.idempotency_key) +
+        ",\"last_error\":" + json_string(job.last_error) + ",\"recipients\":[";
+    for (std::size_t i = 0; i < job.recipients.size(); ++i) {
+        const outbox::RecipientRecord& r = job.recipients[i];
+        out += (i == 0 ? "" : ",");
+        out += "{\"address\":" + json_string(r.recipient.address) +
+               ",\"state\":" + json_string(outbox::to_string(r.state));
+        if (r.reply) {
+            out += ",\"code\":" + std::to_string(r.reply->code) + ",\"enhanced\":" +
+                   (r.reply->enhanced ? json_string(r.reply->enhanced->to_string()) : "null") +
+                   ",\"text\":" + json_string(r.reply->text());
+        } else {
+            out += ",\"code\":null,\"enhanced\":null,\"text\":\"\"";
+        }
+        out += ",\"note\":" + json_string(r.note) + "}";
+    }
+    return out + "]}";
 }
 
 }  // namespace missive::cli

@@ -37,7 +37,7 @@ struct SendFlags {
 
 // --batch takes every message from its file: the flags that make one message have no place.
 void check_batch_flags(const SendFlags& f) {
-    const std::array<std::pair<bool, const char*>, 13> single{{
+    const std::array<std::pair<bool, const char*>, 14> single{{
         {!f.to.empty(), "--to"},
         {!f.cc.empty(), "--cc"},
         {!f.bcc.empty(), "--bcc"},
@@ -51,6 +51,7 @@ void check_batch_flags(const SendFlags& f) {
         {!f.add_headers.empty(), "--add-header"},
         {!f.message.empty(), "--message"},
         {f.target.dry_run, "--dry-run"},
+        {!f.target.idempotency_key.empty(), "--idempotency-key"},
     }};
     for (const auto& [given, flag] : single) {
         if (given) {

@@ -98,10 +98,8 @@ std::filesystem::path default_results_path(const std::string& batch) {
 }
 
 int send_batch(const BatchFlags& f, const Target& target, const std::string& default_from) {
-    if (target.server.empty()) {
-        throw UsageError(
-            "--batch needs a server: --server, --account, MISSIVE_SERVER or a default account "
-            "(the outbox takes single messages)");
+    if (target.server.empty() || target.queue) {
+        return queue_batch(f, target, default_from);
     }
     if (f.batch == "-" && f.results.empty()) {
         throw UsageError("--batch - (standard input) needs --results FILE");

@@ -35,4 +35,12 @@ std::filesystem::path default_results_path(const std::string& batch);
  */
 int send_batch(const BatchFlags& flags, const Target& target, const std::string& default_from);
 
+/**
+ * Runs `missive send --batch` into the outbox (--queue, or no server configured): each line is
+ * queued, its "id" as the idempotency key (queued once however often the batch is run).
+ * @return 0, or the worst exit status of the invalid lines
+ * @throws UsageError, InputError, Error errc::storage (what was queued before stays)
+ */
+int queue_batch(const BatchFlags& flags, const Target& target, const std::string& default_from);
+
 }  // namespace missive::cli

@@ -1,7 +1,7 @@
-#include <CLI/CLI.hpp>
-
 #include "deliver.hpp"
 #include "outbox_store.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <string>
 

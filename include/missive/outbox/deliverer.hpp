@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,9 @@ struct DelivererOptions {
     /// Retry recipients whose outcome is unknown (connection lost after the end of the data, or
     /// a worker that died there) instead of holding them: they may receive the message twice.
     bool allow_duplicates = false;
+    /// Called on the thread of run_once after each attempt is recorded, with the job as claimed
+    /// and what the attempt changed (a per-recipient report, progress); must not throw.
+    std::function<void(const Job&, const AttemptEnd&)> on_recorded{};
 };
 
 /** What one Deliverer::run_once did. */

@@ -112,7 +112,7 @@ struct ListFilter {
     std::string sender{};     ///< the envelope sender contains this (ASCII case-insensitive)
     std::string recipient{};  ///< some recipient contains this (ASCII case-insensitive)
     std::optional<TimePoint> created_before{};
-    JobId after = 0;          ///< ids greater than this (to page through a long queue)
+    JobId after = 0;  ///< ids greater than this (to page through a long queue)
     std::size_t limit = 1000;
 };
 
