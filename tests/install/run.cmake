@@ -59,3 +59,12 @@ if(NOT rc EQUAL 0)
 endif()
 separate_arguments(flags UNIX_COMMAND "${flags}")
 run(${CXX} ${SOURCE_DIR}/tests/install/outbox.cpp ${flags} -o ${outside}/uses_outbox_pc)
+execute_process(COMMAND pkg-config --cflags --libs missive-outbox-postgres
+  OUTPUT_VARIABLE flags RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config does not know missive-outbox-postgres")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(${CXX} ${SOURCE_DIR}/tests/install/outbox_postgres.cpp ${flags}
+    -o ${outside}/uses_outbox_postgres_pc)
+run(${outside}/uses_outbox_postgres_pc)
