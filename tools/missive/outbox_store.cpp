@@ -142,7 +142,7 @@ std::string job_json(const outbox::Job& job) {
                    (r.reply->enhanced ? json_string(r.reply->enhanced->to_string()) : "null") +
                    ",\"text\":" + json_string(r.reply->text());
         } else {
-            out += ",\"code\":null,\"enhanced\":null,\"text\":\"\"";
+            out += R"(,"code":null,"enhanced":null,"text":"")";
         }
         out += ",\"note\":" + json_string(r.note) + "}";
     }

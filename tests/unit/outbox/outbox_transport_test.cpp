@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
+#include <cstdlib>
 
 #include <filesystem>
 #include <sstream>
