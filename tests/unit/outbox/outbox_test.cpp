@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -227,7 +228,52 @@ missive::client::PoolOptions pool_options() {
     return p;
 }
 
+// Whether another process finds a lock on the bytes SQLite's readers lock (SHARED_FIRST and
+// SHARED_SIZE of sqlite3.c: 510 bytes from PENDING_BYTE + 2). Asked from a child process: POSIX
+// locks belong to a process, and F_GETLK does not report one's own. The child only opens and
+// asks (it never closes a descriptor its parent's SQLite uses: that is what is tested).
+bool locked_for_other_processes(const std::filesystem::path& db) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = ::open(db.c_str(), O_RDWR | O_CLOEXEC);
+
+        struct flock probe {};
+
+        probe.l_type = F_WRLCK;
+        probe.l_whence = SEEK_SET;
+        probe.l_start = 0x40000000 + 2;
+        probe.l_len = 510;
+        const bool locked = fd >= 0 && ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+        ::_exit(locked ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 }  // namespace
+
+// A second store on the same file in the same process (missive deliver opens one per worker and
+// one for its progress line) must not close a descriptor of the database file: that drops every
+// POSIX lock of the process, the first connection's too. Another process then deleted the WAL
+// under it when it closed its own connection (it believed itself the last), and commits were
+// lost: `missive deliver` and `missive queue stats` side by side lost delivered jobs' records
+// and corrupted the outbox ("database disk image is malformed"; tests/integration/check/
+// outbox_chaos.py).
+TEST(SqliteStore, OpeningTheFileAgainKeepsTheLocksOfTheFirstStore) {
+    TempDir dir;
+    SqliteStore first(dir.db());
+    (void)first.stats(Clock::now());
+    // In WAL mode a connection keeps its reader's lock on the file while it is open.
+    ASSERT_TRUE(locked_for_other_processes(dir.db()));
+    SqliteStore second(dir.db());
+    (void)second.stats(Clock::now());
+    EXPECT_TRUE(locked_for_other_processes(dir.db()));
+    Outbox outbox(first);
+    const JobId id = outbox.enqueue(envelope(), text("1")).id;
+    EXPECT_TRUE(second.find(id));
+    EXPECT_TRUE(locked_for_other_processes(dir.db()));
+}
 
 TEST(SqliteStore, EnqueueIsDurableIdempotentAndPrivate) {
     TempDir dir;
