@@ -233,7 +233,11 @@ def chaos(args, rnd, workdir, run, missive, sinks, workers, postgres):
         workers.append(Worker(missive, sinks[k % 2], workdir, settings))
     t_deliver = time.monotonic()
     kills = 0
-    next_kill = time.monotonic() + rnd.uniform(0.3, 2.0)
+    # Kills spread over the run: each when the share of this run's messages no longer waiting
+    # passes a random mark, at least 0.3 s after the previous one (the replacement has started).
+    marks = sorted(rnd.uniform(0.02, 0.9) for _ in range(args.kills))
+    next_kill = time.monotonic() + rnd.uniform(0.3, 1.0)
+    done_share = 0.0
     idle_since = None
     while True:
         now = time.monotonic()
@@ -242,20 +246,21 @@ def chaos(args, rnd, workdir, run, missive, sinks, workers, postgres):
         for w in [w for w in workers if not w.killed and w.proc.poll() is not None]:
             raise Failed(f"deliver {w.name} exited {w.proc.returncode} by itself: "
                          f"{w.stderr.read_text(errors='replace')[-2000:]}")
-        if kills < args.kills and now >= next_kill:
+        if kills < args.kills and now >= next_kill and done_share >= marks[kills]:
             victim = rnd.choice([w for w in workers if not w.killed])
             victim.proc.send_signal(signal.SIGKILL)
             victim.proc.wait()
             victim.killed = True
             kills += 1
             workers.append(Worker(missive, victim.sink, workdir, settings))
-            log(f"kill {kills}/{args.kills}: SIGKILL to {victim.name}; {workers[-1].name} "
-                f"replaces it")
-            next_kill = now + rnd.uniform(0.3, 2.0)
+            log(f"kill {kills}/{args.kills}: SIGKILL to {victim.name} (pid {victim.proc.pid}); "
+                f"{workers[-1].name} replaces it")
+            next_kill = now + rnd.uniform(0.3, 1.0)
             idle_since = None
             continue
         s = missive.stats()
         busy = s["queued"] + s["deferred"] + s["in_flight"]
+        done_share = max(0.0, 1.0 - busy / args.messages)
         if busy == 0 and kills >= args.kills:
             idle_since = idle_since or now
             if now - idle_since >= 3:  # longer than a lease: no claim left to expire
@@ -387,6 +392,10 @@ def check(args, run, keys, missive, sinks, workers, workdir, postgres, summary):
     retried = sorted(j["id"] for j in jobs if j["attempts"] > 1 or j["state"] == "held")
     shown = missive.show(retried) if retried else {}
     overlaps = unfinished = 0
+    # Leases lost by workers that were never killed (a lease not renewed in time): allowed, but
+    # each costs an attempt, and after the end of data a hold where the message was delivered.
+    killed = {str(w.proc.pid) for w in workers if w.killed}
+    live_abandoned = live_held = 0
     for jid in retried:
         log_ = shown.get(jid, {}).get("attempt_log")
         if log_ is None:
@@ -408,6 +417,11 @@ def check(args, run, keys, missive, sinks, workers, workdir, postgres, summary):
                                 f"{a['started']}, before attempt {n} finished "
                                 f"({log_[n - 1]['finished']}): two workers at once")
             previous = finished or previous
+            pid = a["worker"].split(":")[-2] if a["worker"].count(":") >= 2 else ""
+            if pid not in killed and a["error"].startswith("abandoned"):
+                live_abandoned += 1
+            if pid not in killed and "lease expired after the end of the data" in a["error"]:
+                live_held += 1
     summary.update({
         "jobs": len(jobs), "delivered": states.get("done", 0), "held": states.get("held", 0),
         "held_by_copy": held, "other_states": {k: v for k, v in states.items()
@@ -415,6 +429,7 @@ def check(args, run, keys, missive, sinks, workers, workdir, postgres, summary):
         "duplicates": duplicates, "refused_after_data": refused,
         "attempts": sum(j["attempts"] for j in jobs), "attempt_logs_checked": len(retried),
         "overlapping_attempts": overlaps, "unfinished_attempts": unfinished,
+        "leases_lost_by_live_workers": {"abandoned": live_abandoned, "held": live_held},
         "report_lines": lines})
     d = summary["deliver_seconds"]
     summary["delivered_per_second"] = round(states.get("done", 0) / d, 1) if d else None

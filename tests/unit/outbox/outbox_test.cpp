@@ -881,3 +881,35 @@ TEST(Deliverer, RenewsItsLeaseWhileASendTakesLonger) {
     EXPECT_EQ(store.find(id)->state, JobState::done);
     EXPECT_EQ(mta.accepted()["slow"], 1);
 }
+
+// Outcomes that keep arriving, each sooner than a third of the lease, must not keep the worker
+// from renewing the leases of the jobs it still holds: the batch takes longer than a lease.
+// (The worker renewed only after a third of a lease without any outcome; in
+// tests/integration/check/outbox_chaos.py live workers lost leases, and jobs they delivered
+// ended held.)
+TEST(Deliverer, RenewsItsLeasesWhileOutcomesKeepArriving) {
+    TempDir dir;
+    SqliteStore store(dir.db());
+    constexpr int count = 16;
+    for (int i = 0; i < count; ++i) {
+        (void)Outbox(store).enqueue(envelope(), text("m" + std::to_string(i)));
+    }
+    Mta mta({.at_mail = [] { std::this_thread::sleep_for(50ms); }});
+    DelivererOptions d = fast();
+    d.lease = 300ms;  // outcomes every 50 ms, one after another: 800 ms for the batch
+    d.batch = count;
+    missive::client::PoolOptions p = pool_options();
+    p.connections = 1;
+    Deliverer deliverer(store, mta.url(), client_options(), p, d);
+    RunReport report;
+    std::thread worker([&] { report = deliverer.run_once(); });
+    std::this_thread::sleep_for(500ms);  // more than a lease
+    EXPECT_TRUE(store.claim("other", 1s, count, Clock::now(), false).empty());
+    worker.join();
+    EXPECT_EQ(report.delivered, static_cast<std::size_t>(count));
+    EXPECT_EQ(report.lost, 0U);
+    EXPECT_EQ(store.stats(Clock::now()).delivered, static_cast<std::uint64_t>(count));
+    for (int i = 0; i < count; ++i) {
+        EXPECT_EQ(mta.accepted()["m" + std::to_string(i)], 1) << i;
+    }
+}
