@@ -6,6 +6,7 @@
 #include "text.hpp"
 
 #include <array>
+#include <chrono>
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
@@ -114,6 +115,15 @@ std::string format_time(outbox::TimePoint t) {
     std::array<char, 32> out{};
     std::strftime(out.data(), out.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
     return out.data();
+}
+
+std::string format_time_ms(outbox::TimePoint t) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+    const auto fraction = ((ms.count() % 1000) + 1000) % 1000;
+    std::string out = format_time(outbox::TimePoint(std::chrono::floor<std::chrono::seconds>(t)));
+    const std::string digits = std::to_string(1000 + fraction).substr(1);
+    out.insert(out.size() - 1, "." + digits);
+    return out;
 }
 
 std::string_view state_name(const outbox::Job& job) {
