@@ -229,7 +229,7 @@ int retry_all(outbox::Store& store) {
     for (;;) {
         const std::vector<outbox::Job> jobs = store.list(filter);
         for (const auto& job : jobs) {
-            n += store.retry(job.id, now) ? 1 : 0;
+            n += store.retry(job.id, now) ? 1U : 0U;
         }
         if (jobs.size() < filter.limit) {
             break;
