@@ -413,20 +413,39 @@ bool SqliteStore::Impl::lease_is(const Lease& lease) const {
     return s.step();
 }
 
+namespace {
+
+// Creates the database file 0600 before SQLite does (it would follow the umask; -wal and -shm
+// take the main file's permissions), and only when it does not exist: closing any descriptor of
+// a file drops every POSIX lock the process holds on it (fcntl(2)), those of its SQLite
+// connections included. Another process's connection then believes itself the last one when it
+// closes, checkpoints and deletes the WAL under ours, and our commits are lost, or the file
+// corrupted (https://sqlite.org/howtocorrupt.html, 2.2). One thread at a time: a store opened
+// by another thread must not find the file before its creator closed it.
+void create_private(const std::filesystem::path& path) {
+    static std::mutex creating;
+    const std::lock_guard lock(creating);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int e = errno;
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    if (e == EEXIST && ::access(path.c_str(), R_OK | W_OK) == 0) {
+        return;
+    }
+    e = e == EEXIST ? errno : e;
+    throw Error(errc::storage,
+                "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
+                Error::Details{.cause = std::error_code(e, std::generic_category())});
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions options)
     : impl_(std::make_shared<Impl>()) {
     make_directories(path.parent_path());
-    // Create the file 0600 before SQLite does (it would follow the umask); -wal and -shm take
-    // the main file's permissions.
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        const int e = errno;
-        throw Error(
-            errc::storage,
-            "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
-            Error::Details{.cause = std::error_code(e, std::generic_category())});
-    }
-    ::close(fd);
+    create_private(path);
     const int rc = sqlite3_open_v2(
         path.c_str(), &impl_->db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
