@@ -925,7 +925,10 @@ Stats SqliteStore::stats(TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     Stats st;
     Stmt s(impl_->db,
-           "SELECT state, attempts > 0, COUNT(*), MIN(created_ms) FROM jobs GROUP BY 1, 2");
+           // An in-flight job whose lease expired waits for another worker: deferred.
+           "SELECT CASE WHEN state = 'in_flight' AND lease_ms <= ? THEN 'queued' ELSE state END, "
+           "attempts > 0, COUNT(*), MIN(created_ms) FROM jobs GROUP BY 1, 2");
+    s.bind(1, to_ms(now));
     std::optional<std::int64_t> oldest;
     while (s.step()) {
         const JobState state = job_state_of(s.text(0));

@@ -7,8 +7,8 @@
 #include "text.hpp"
 
 #include <array>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>

@@ -608,10 +608,11 @@ KillResult kill_worker_at(KillAt step, const missive::test::StoreSite& site) {
         const auto store = site.open();
         Outbox outbox(*store);
         for (int i = 0; i < kill_messages; ++i) {
-            // Big enough mid-data that the client cannot have written its end when the server
+            // Mid-data, ~16 MB: more than loopback's socket buffers can take (up to 4 MB sent
+            // and 6 MB received), so the client cannot have written its end when the server
             // stalls.
             outbox.enqueue(envelope(),
-                           text("m" + std::to_string(i), step == KillAt::mid_data ? 40000 : 3));
+                           text("m" + std::to_string(i), step == KillAt::mid_data ? 250000 : 3));
         }
     }
     std::atomic<pid_t> child{0};
@@ -767,30 +768,6 @@ TEST(Stats, PrintsAsPrometheusText) {
               "# HELP missive_outbox_oldest_age_seconds Age of the oldest job not yet final.\n"
               "# TYPE missive_outbox_oldest_age_seconds gauge\n"
               "missive_outbox_oldest_age_seconds 42\n");
-}
-
-TEST(SqliteStore, StatsCountEachStateAndTheOldestAge) {
-    TempDir dir;
-    SqliteStore store(dir.db());
-    Outbox outbox(store);
-    const TimePoint t0 = Clock::now();
-    outbox.enqueue(envelope(), text("1"));
-    outbox.enqueue(envelope(), text("2"));
-    outbox.enqueue(envelope(), text("3"));
-    auto claimed = store.claim("a", 10s, 2, t0 + 1s, false);
-    ASSERT_EQ(claimed.size(), 2U);
-    ASSERT_TRUE(store.finish(
-        {claimed[0].id, claimed[0].attempt, "a"},
-        {.updates = {{0, RecipientState::accepted, std::nullopt, ""}}, .next = JobState::done},
-        t0 + 1s));
-    const Stats s = store.stats(t0 + 61s);
-    EXPECT_EQ(s.queued, 1U);
-    EXPECT_EQ(s.in_flight, 1U);
-    EXPECT_EQ(s.delivered, 1U);
-    ASSERT_TRUE(s.oldest_age);
-    EXPECT_GE(s.oldest_age->count(), 60);
-    EXPECT_LE(s.oldest_age->count(), 62);
-    EXPECT_EQ(store.find(claimed[0].id)->recipients[0].state, RecipientState::accepted);
 }
 
 TEST(SqliteStore, ReleasingAHeldJobWithoutRetryEndsIt) {

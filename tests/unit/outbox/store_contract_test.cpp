@@ -670,6 +670,10 @@ TYPED_TEST(StoreContract, StatsCountEachStateAndTheOldestAge) {
     EXPECT_NE(text.find("missive_outbox_jobs{state=\"in_flight\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("missive_outbox_oldest_age_seconds 61\n"), std::string::npos);
     EXPECT_FALSE(this->site().open()->stats(this->t0_).oldest_age == std::nullopt);
+    // Once its lease expired, the job in flight waits for another worker: deferred.
+    const Stats later = s.stats(this->t0_ + 1s + 11min);
+    EXPECT_EQ(later.in_flight, 0U);
+    EXPECT_EQ(later.deferred, 2U);
 }
 
 TYPED_TEST(StoreContract, AnEmptyQueueHasNoOldestAge) {
