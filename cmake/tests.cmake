@@ -167,6 +167,15 @@ if(TARGET missive_cli)
             --workdir ${CMAKE_BINARY_DIR}/outbox_chaos_sqlite/run
             --messages 3000 --workers 4 --kills 8 --timeout 150)
   set_tests_properties(outbox_chaos_sqlite PROPERTIES LABELS integration TIMEOUT 180)
+  # The same with PostgreSQL as the queue many workers share (the private cluster of the
+  # `postgres` fixture): 20 000 messages, four workers, eight of them killed.
+  add_test(NAME outbox_chaos_postgres
+    COMMAND sh -c "exec python3 \"$0\" --missive \"$1\" --outbox \"$(cat \"$2\")\" --workdir \"$3\" --messages 20000 --workers 4 --kills 8 --timeout 720"
+            ${PROJECT_SOURCE_DIR}/tests/integration/check/outbox_chaos.py
+            $<TARGET_FILE:missive_cli> ${MISSIVE_PG_DIR}/postgres.conninfo
+            ${CMAKE_BINARY_DIR}/outbox_chaos_postgres/run)
+  set_tests_properties(outbox_chaos_postgres PROPERTIES LABELS integration TIMEOUT 900
+    FIXTURES_REQUIRED postgres)
 endif()
 
 # The CLI's own pieces (tools/missive, but main.cpp): text escaping, input streams, password
