@@ -5,6 +5,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 # The outbox's embedded store (libsqlite3-dev); only missive::outbox_sqlite links it.
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# The outbox's server store (libpq-dev); only missive::outbox_postgres links it.
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 
 # Standalone Asio (libasio-dev, 1.22.1) ships only headers: an INTERFACE target carries its
 # include directory and configuration. ASIO_HAS_CO_AWAIT=1: without it Asio 1.22 hides its

@@ -5,9 +5,9 @@ install(TARGETS missive missive_asio EXPORT missive-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# The outbox: missive::outbox (no database) with the library; missive::outbox_sqlite in an export
-# file of its own, which the config loads only where pkg-config finds sqlite3, so that
-# find_package(missive) never requires a database.
+# The outbox: missive::outbox (no database) with the library; missive::outbox_sqlite and
+# missive::outbox_postgres in export files of their own, which the config loads only where
+# pkg-config finds sqlite3 (libpq), so that find_package(missive) never requires a database.
 install(TARGETS missive_outbox EXPORT missive-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -16,9 +16,15 @@ install(TARGETS missive_outbox_sqlite EXPORT missive-outbox-sqlite-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS missive_outbox_postgres EXPORT missive-outbox-postgres-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT missive-targets NAMESPACE missive::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/missive)
 install(EXPORT missive-outbox-sqlite-targets NAMESPACE missive::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/missive)
+install(EXPORT missive-outbox-postgres-targets NAMESPACE missive::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/missive)
 
 configure_package_config_file(cmake/missive-config.cmake.in

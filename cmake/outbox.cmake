@@ -17,3 +17,12 @@ target_sources(missive_outbox_sqlite PUBLIC FILE_SET HEADERS BASE_DIRS include F
   include/missive/outbox/sqlite_store.hpp)
 target_link_libraries(missive_outbox_sqlite PUBLIC missive_outbox
   PRIVATE PkgConfig::SQLITE3 $<BUILD_INTERFACE:missive_warnings>)
+
+# PostgreSQL (libpq-dev): a server database shared by workers on many machines.
+add_library(missive_outbox_postgres src/outbox/postgres_store.cpp)
+add_library(missive::outbox_postgres ALIAS missive_outbox_postgres)
+set_target_properties(missive_outbox_postgres PROPERTIES EXPORT_NAME outbox_postgres)
+target_sources(missive_outbox_postgres PUBLIC FILE_SET HEADERS BASE_DIRS include FILES
+  include/missive/outbox/postgres_store.hpp)
+target_link_libraries(missive_outbox_postgres PUBLIC missive_outbox
+  PRIVATE PkgConfig::PQ $<BUILD_INTERFACE:missive_warnings>)

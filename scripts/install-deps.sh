@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake ninja-build ccache pkg-config python3 git
-  libssl-dev libasio-dev libidn2-dev libsqlite3-dev
+  libssl-dev libasio-dev libidn2-dev libsqlite3-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   libcli11-dev libtomlplusplus-dev             # the missive CLI
   nlohmann-json3-dev                           # the CLI's JSON (send --batch); not the library
@@ -17,6 +17,7 @@ packages=(
   dovecot-core dovecot-submissiond dovecot-lmtpd  # AUTH, STARTTLS, LMTP
   microsocks tinyproxy                         # SOCKS5 and HTTP CONNECT proxies
   openssl                                      # the test CA and certificates
+  postgresql                                   # the outbox's PostgreSQL store (15 on Debian 12)
   swaks libauthen-sasl-perl                    # checking servers by hand (DIGEST-MD5 in swaks)
   bsd-mailx                                    # a real program using missive as its sendmail
   python3-dkim opendkim                        # independent DKIM verifiers (dkimpy, opendkim -t)

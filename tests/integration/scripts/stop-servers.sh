@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # stop-servers.sh DIR: stops what the start-*.sh scripts started for DIR, and nothing else:
 # each process named by a DIR/*.pid file (checked to still be ours: its command line names DIR
-# or its port, as a recycled PID would not), then the Postfix instance of DIR/pf. Waits until
+# or its port, as a recycled PID would not), then the PostgreSQL cluster of DIR/pg and the Postfix
+# instance of DIR/pf. Waits until
 # they and their children are gone. Safe to run twice, or when nothing was started.
 set -uo pipefail
 dir=$1
@@ -30,6 +31,7 @@ for pidfile in "$dir"/*.pid; do
     fi
     rm -f "$pidfile"
 done
+"$(dirname "$0")/stop-postgres.sh" "$dir"
 if [ -f "$dir/pf/main.cf" ] && [ -f "$dir/pfqueue/pid/master.pid" ]; then
     postfix -c "$dir/pf" stop >/dev/null 2>&1 && echo "stopped postfix ($dir/pf)"
 fi

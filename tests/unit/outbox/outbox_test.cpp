@@ -9,6 +9,8 @@
 #include <missive/outbox/sqlite_store.hpp>
 #include <missive/testing/server.hpp>
 
+#include "support/outbox_stores.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
@@ -555,11 +557,10 @@ constexpr bool fork_with_threads_works = false;
 constexpr bool fork_with_threads_works = true;
 #endif
 
-KillResult kill_worker_at(KillAt step) {
-    TempDir dir;
+KillResult kill_worker_at(KillAt step, const missive::test::StoreSite& site) {
     {
-        SqliteStore store(dir.db());
-        Outbox outbox(store);
+        const auto store = site.open();
+        Outbox outbox(*store);
         for (int i = 0; i < kill_messages; ++i) {
             // Big enough mid-data that the client cannot have written its end when the server
             // stalls.
@@ -598,12 +599,12 @@ KillResult kill_worker_at(KillAt step) {
     const pid_t pid = ::fork();
     if (pid == 0) {
         try {
-            SqliteStore store(dir.db());
+            const auto store = site.open();  // the child's own connection
             DelivererOptions d = fast("doomed");
             d.lease = 300ms;
             missive::client::PoolOptions p = pool_options();
             p.connections = 1;  // one stream of pipelined messages: the order is known
-            Deliverer deliverer(store, mta.url(), client_options(), p, d);
+            Deliverer deliverer(*store, mta.url(), client_options(), p, d);
             (void)deliverer.run_once();
         } catch (...) {
         }
@@ -623,10 +624,10 @@ KillResult kill_worker_at(KillAt step) {
     }
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     std::this_thread::sleep_for(400ms);  // the dead worker's lease expires
-    SqliteStore store(dir.db());
-    Deliverer deliverer(store, mta.url(), client_options(), pool_options(), fast("rescuer"));
+    const auto store = site.open();
+    Deliverer deliverer(*store, mta.url(), client_options(), pool_options(), fast("rescuer"));
     (void)deliverer.run_until_idle();
-    KillResult r{mta.accepted(), store.list({})};
+    KillResult r{mta.accepted(), store->list({})};
     // Every message: delivered exactly once, or held as outcome unknown (and at most once).
     EXPECT_EQ(r.jobs.size(), static_cast<std::size_t>(kill_messages));
     for (const Job& job : r.jobs) {
@@ -645,32 +646,47 @@ KillResult kill_worker_at(KillAt step) {
 
 }  // namespace
 
-TEST(Deliverer, WorkerKilledAtMailLeavesAJobTheNextWorkerDeliversOnce) {
-    if (!fork_with_threads_works) {
-        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
+// Each kill test runs on every store: SQLite, and PostgreSQL when MISSIVE_TEST_POSTGRES is set.
+class WorkerKilled : public ::testing::TestWithParam<missive::test::StoreKind> {
+protected:
+    void SetUp() override {
+        if (!fork_with_threads_works) {
+            GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
+        }
+        site_ = missive::test::make_site(GetParam());
+        if (!site_) {
+            GTEST_SKIP() << missive::test::no_postgres;
+        }
     }
-    const KillResult r = kill_worker_at(KillAt::mail);
+
+    KillResult kill_at(KillAt step) { return kill_worker_at(step, *site_); }
+
+private:
+    std::unique_ptr<missive::test::StoreSite> site_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, WorkerKilled,
+                         ::testing::Values(missive::test::StoreKind::sqlite,
+                                           missive::test::StoreKind::postgres),
+                         [](const auto& p) { return missive::test::to_string(p.param); });
+
+TEST_P(WorkerKilled, AtMailLeavesAJobTheNextWorkerDeliversOnce) {
+    const KillResult r = kill_at(KillAt::mail);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.jobs[1].state, JobState::done);  // killed before its data: sent again, once
     EXPECT_EQ(r.jobs[1].attempts, 2U);
     EXPECT_EQ(r.jobs[2].state, JobState::done);
 }
 
-TEST(Deliverer, WorkerKilledMidDataLeavesAJobTheNextWorkerDeliversOnce) {
-    if (!fork_with_threads_works) {
-        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
-    }
-    const KillResult r = kill_worker_at(KillAt::mid_data);
+TEST_P(WorkerKilled, MidDataLeavesAJobTheNextWorkerDeliversOnce) {
+    const KillResult r = kill_at(KillAt::mid_data);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.jobs[1].state, JobState::done);  // its end was never written: sent again, once
     EXPECT_EQ(r.accepted.at("m1"), 1);
 }
 
-TEST(Deliverer, WorkerKilledAfterTheFinalDotIsHeldAsOutcomeUnknown) {
-    if (!fork_with_threads_works) {
-        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
-    }
-    const KillResult r = kill_worker_at(KillAt::after_dot);
+TEST_P(WorkerKilled, AfterTheFinalDotIsHeldAsOutcomeUnknown) {
+    const KillResult r = kill_at(KillAt::after_dot);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.accepted.at("m1"), 1);  // the server has it; it is never sent again
     EXPECT_EQ(r.jobs[1].state, JobState::held);
@@ -678,11 +694,8 @@ TEST(Deliverer, WorkerKilledAfterTheFinalDotIsHeldAsOutcomeUnknown) {
               "outcome unknown: the worker's lease expired after the end of the data");
 }
 
-TEST(Deliverer, WorkerKilledAfterTheServersReplyIsNeverSentAgain) {
-    if (!fork_with_threads_works) {
-        GTEST_SKIP() << "AddressSanitizer cannot fork a process with threads running";
-    }
-    const KillResult r = kill_worker_at(KillAt::after_reply);
+TEST_P(WorkerKilled, AfterTheServersReplyIsNeverSentAgain) {
+    const KillResult r = kill_at(KillAt::after_reply);
     ASSERT_EQ(r.jobs.size(), 3U);
     EXPECT_EQ(r.accepted.at("m1"), 1);
     // Killed before it recorded the 250: held (reported); after: done. Never twice.
