@@ -34,6 +34,7 @@
 #include <streambuf>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -583,22 +584,46 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
             j.bind(1, why).bind(2, id).run();
         }
     }
-    std::vector<std::pair<JobId, std::int64_t>> picked;  // id, the previous attempt (or 0)
+
+    // The oldest due first: up to `max` queued jobs and up to `max` expired leases, merged by
+    // (due, id). Two searches, not one with OR: jobs_due (state, due_ms, then the rowid) gives
+    // the queued ones in that order, so the first reads `max` rows whatever the queue's length;
+    // an OR made SQLite read and sort every due job under the write lock, a cost that grew
+    // with the queue (callgrind, a claim of 32 and its 32 finishes: 55 M instructions with
+    // 20,000 queued, 161 M with 80,000; now 20 M for both). In-flight jobs are few.
+    struct Pick {
+        std::int64_t due;
+        JobId id;
+        std::int64_t previous;  // the expired lease's attempt, 0 for a queued job
+    };
+
+    std::vector<Pick> picked;
     {
         Stmt s(db,
-               "SELECT id, COALESCE(attempt_id, 0), state FROM jobs WHERE (state = 'queued' "
-               "AND due_ms <= ?1) OR (state = 'in_flight' AND lease_ms <= ?1) "
+               "SELECT due_ms, id FROM jobs WHERE state = 'queued' AND due_ms <= ?1 "
                "ORDER BY due_ms, id LIMIT ?2");
         s.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max));
         while (s.step()) {
-            picked.emplace_back(s.integer(0), s.text(2) == "in_flight" ? s.integer(1) : 0);
+            picked.push_back({s.integer(0), s.integer(1), 0});
         }
+        Stmt e(db,
+               "SELECT due_ms, id, COALESCE(attempt_id, 0) FROM jobs WHERE state = 'in_flight' "
+               "AND lease_ms <= ?1 ORDER BY due_ms, id LIMIT ?2");
+        e.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max));
+        while (e.step()) {
+            picked.push_back({e.integer(0), e.integer(1), e.integer(2)});
+        }
+        std::sort(picked.begin(), picked.end(), [](const Pick& a, const Pick& b) {
+            return std::tie(a.due, a.id) < std::tie(b.due, b.id);
+        });
+        picked.resize(std::min(picked.size(), max));
     }
     std::vector<Job> jobs;
-    for (const auto& [id, previous] : picked) {
-        if (previous != 0) {
+    for (const Pick& p : picked) {
+        const JobId id = p.id;
+        if (p.previous != 0) {
             Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
-            a.bind(1, now_ms).bind(2, "abandoned: the worker's lease expired").bind(3, previous);
+            a.bind(1, now_ms).bind(2, "abandoned: the worker's lease expired").bind(3, p.previous);
             a.run();
         }
         Stmt a(db, "INSERT INTO attempts(job_id, worker, started_ms) VALUES(?, ?, ?)");
