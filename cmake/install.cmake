@@ -49,5 +49,12 @@ else()
   set(MISSIVE_PC_REQUIRES "Requires")
 endif()
 configure_file(cmake/missive.pc.in ${CMAKE_CURRENT_BINARY_DIR}/missive.pc @ONLY)
+# The outbox with a store: `pkg-config --cflags --libs missive-outbox-sqlite` (or -postgres).
+configure_file(cmake/missive-outbox-sqlite.pc.in ${CMAKE_CURRENT_BINARY_DIR}/missive-outbox-sqlite.pc
+  @ONLY)
+configure_file(cmake/missive-outbox-postgres.pc.in
+  ${CMAKE_CURRENT_BINARY_DIR}/missive-outbox-postgres.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/missive.pc
+              ${CMAKE_CURRENT_BINARY_DIR}/missive-outbox-sqlite.pc
+              ${CMAKE_CURRENT_BINARY_DIR}/missive-outbox-postgres.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

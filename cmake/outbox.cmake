@@ -1,12 +1,13 @@
 # The durable outbox (include/missive/outbox, src/outbox): the layer above client. The core
 # (missive::outbox) links no database; each store is a target of its own.
 add_library(missive_outbox
-  src/outbox/store.cpp src/outbox/outbox.cpp src/outbox/deliverer.cpp)
+  src/outbox/store.cpp src/outbox/outbox.cpp src/outbox/deliverer.cpp
+  src/outbox/outbox_transport.cpp)
 add_library(missive::outbox ALIAS missive_outbox)
 set_target_properties(missive_outbox PROPERTIES EXPORT_NAME outbox)
 target_sources(missive_outbox PUBLIC FILE_SET HEADERS BASE_DIRS include FILES
   include/missive/outbox/store.hpp include/missive/outbox/outbox.hpp
-  include/missive/outbox/deliverer.hpp)
+  include/missive/outbox/deliverer.hpp include/missive/outbox/outbox_transport.hpp)
 target_link_libraries(missive_outbox PUBLIC missive PRIVATE $<BUILD_INTERFACE:missive_warnings>)
 
 # SQLite (libsqlite3-dev): one file, WAL, synchronous=FULL.

@@ -192,6 +192,18 @@ if(TARGET missive_cli AND MISSIVE_BUILD_EXAMPLES)
   set_tests_properties(readme_examples PROPERTIES LABELS unit TIMEOUT 300)
 endif()
 
+# The README's first command, after its build: the main job on the embedded default (queue into
+# the SQLite outbox, capture on a free port, deliver, the per-recipient report).
+if(TARGET missive_cli)
+  add_test(NAME main_job
+    COMMAND sh -c "rm -rf \"$0\" && MISSIVE_DEMO_DIR=\"$0\" \"$1\" \"$2\""
+            ${CMAKE_BINARY_DIR}/main_job ${PROJECT_SOURCE_DIR}/scripts/main-job.sh
+            $<TARGET_FILE:missive_cli>
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties(main_job PROPERTIES LABELS unit TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "1 <bob@example.org> accepted: 250 2.0.0 Ok: queued as M1\n1 <carol@example.org> accepted: 250 2.0.0 Ok: queued as M1\n.*  done  ")
+endif()
+
 # Shell completion: bash takes the generated script and completes with it.
 if(TARGET missive_completion)
   add_test(NAME completion_bash

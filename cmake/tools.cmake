@@ -9,7 +9,8 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/missive/main.cpp)
   list(FILTER MISSIVE_TOOL_LIB_SOURCES EXCLUDE REGEX "/main\\.cpp$")
   add_library(missive_cli_objects OBJECT ${MISSIVE_TOOL_LIB_SOURCES})
   target_include_directories(missive_cli_objects PUBLIC tools/missive)
-  target_link_libraries(missive_cli_objects PUBLIC missive::missive missive::outbox_sqlite missive_asio CLI11::CLI11
+  target_link_libraries(missive_cli_objects PUBLIC missive::missive missive::outbox_sqlite
+    missive::outbox_postgres missive_asio CLI11::CLI11
     tomlplusplus::tomlplusplus nlohmann_json::nlohmann_json PRIVATE missive_warnings)
   # The target cannot be called `missive` (that is the library); the file is.
   add_executable(missive_cli tools/missive/main.cpp)

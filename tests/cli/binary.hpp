@@ -53,15 +53,17 @@ inline std::string quoted(const std::string& s) {
     return out + "'";
 }
 
-/** @return `command` run by sh in `dir`, the environment cleared of MISSIVE_* and XDG_CONFIG_HOME
- * set to dir/xdg; `command` names the binary as `missive`. */
+/** @return `command` run by sh in `dir`, the environment cleared of MISSIVE_*, XDG_CONFIG_HOME
+ * set to dir/xdg and XDG_STATE_HOME to dir/state (so the outbox is dir/state/missive/outbox.db);
+ * `command` names the binary as `missive`. */
 inline Outcome shell(const fs::path& dir, const std::string& command,
                      const std::string& input = "") {
     std::ofstream(dir / "stdin", std::ios::binary) << input;
     const std::string cmd =
         "cd " + quoted(dir.string()) + " && missive() { " + quoted(MISSIVE_CLI) +
         " \"$@\"; } && export XDG_CONFIG_HOME=" + quoted((dir / "xdg").string()) +
-        " && unset MISSIVE_SERVER MISSIVE_PASSWORD MISSIVE_CONFIG && { " + command +
+        " XDG_STATE_HOME=" + quoted((dir / "state").string()) +
+        " && unset MISSIVE_SERVER MISSIVE_PASSWORD MISSIVE_CONFIG MISSIVE_OUTBOX && { " + command +
         "; } <stdin >stdout 2>stderr";
     const int rc = std::system(cmd.c_str());  // NOLINT(concurrency-mt-unsafe,cert-env33-c)
     Outcome r;

@@ -36,6 +36,7 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install -B ${outside} -G ${GENERATOR
     -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${stage} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 run(${CMAKE_COMMAND} --build ${outside})
 run(${outside}/uses_missive)
+run(${outside}/uses_outbox_postgres)
 
 # pkg-config, with the staged .pc file (relocatable: its prefix is found from its own place).
 set(ENV{PKG_CONFIG_PATH} ${stage}/${LIBDIR}/pkgconfig)
@@ -50,3 +51,20 @@ run(${CXX} ${SOURCE_DIR}/tests/install/main.cpp ${flags} -o ${outside}/uses_miss
 # A shared libmissive is found at run time like any library outside the default path.
 set(ENV{LD_LIBRARY_PATH} ${stage}/${LIBDIR})
 run(${outside}/uses_missive_pc)
+# The outbox the same way.
+execute_process(COMMAND pkg-config --cflags --libs missive-outbox-sqlite
+  OUTPUT_VARIABLE flags RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config does not know missive-outbox-sqlite")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(${CXX} ${SOURCE_DIR}/tests/install/outbox.cpp ${flags} -o ${outside}/uses_outbox_pc)
+execute_process(COMMAND pkg-config --cflags --libs missive-outbox-postgres
+  OUTPUT_VARIABLE flags RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "pkg-config does not know missive-outbox-postgres")
+endif()
+separate_arguments(flags UNIX_COMMAND "${flags}")
+run(${CXX} ${SOURCE_DIR}/tests/install/outbox_postgres.cpp ${flags}
+    -o ${outside}/uses_outbox_postgres_pc)
+run(${outside}/uses_outbox_postgres_pc)

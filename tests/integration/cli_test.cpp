@@ -58,9 +58,10 @@ Outcome run(const fs::path& dir, const std::string& args, const std::string& inp
     std::ofstream(dir / "stdin", std::ios::binary) << input;
     const std::string cmd = "cd " + quoted(dir.string()) +
                             " && env -u MISSIVE_SERVER -u MISSIVE_PASSWORD -u MISSIVE_CONFIG "
-                            "XDG_CONFIG_HOME=" +
-                            quoted((dir / "xdg").string()) + " " + env + " " + quoted(program) +
-                            " " + args + " <stdin >stdout 2>stderr";
+                            "-u MISSIVE_OUTBOX XDG_CONFIG_HOME=" +
+                            quoted((dir / "xdg").string()) +
+                            " XDG_STATE_HOME=" + quoted((dir / "state").string()) + " " + env +
+                            " " + quoted(program) + " " + args + " <stdin >stdout 2>stderr";
     const int rc = std::system(cmd.c_str());  // NOLINT(concurrency-mt-unsafe,cert-env33-c)
     Outcome r;
     r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -113,21 +114,25 @@ TEST(Cli, WithoutAServerTheMessageGoesToTheOutbox) {
                           "send --from 'Ada <ada@example.org>' --to bob@example.com "
                           "--bcc hidden@example.com --subject 'Grüße' --text 'Hello'");
     EXPECT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("saved to outbox/"), std::string::npos) << r.out;
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir / "outbox")) {
-        files.push_back(e.path());
-    }
-    ASSERT_EQ(files.size(), 1U);
-    EXPECT_EQ(files[0].extension(), ".eml");
-    const std::string eml = read_file(files[0]);
-    EXPECT_NE(eml.find("Subject: =?UTF-8?"), std::string::npos) << eml;
-    EXPECT_NE(eml.find("Date: "), std::string::npos);
-    EXPECT_NE(eml.find("Message-ID: <"), std::string::npos);
-    EXPECT_EQ(eml.find("hidden@example.com"), std::string::npos) << "Bcc in a saved file";
+    const fs::path db = dir / "state" / "missive" / "outbox.db";
+    EXPECT_EQ(r.out, "queued as 1 in " + db.string() +
+                         " (no server configured: `missive deliver --server URL` sends it)\n");
+    EXPECT_FALSE(fs::exists(dir / "outbox")) << "never in the working directory";
+    // The stored message: encoded, dated, identified, without Bcc; the Bcc in the envelope.
+    const Outcome eml = run(dir, "queue export 1");
+    EXPECT_EQ(eml.status, 0) << eml.err;
+    EXPECT_NE(eml.out.find("Subject: =?UTF-8?"), std::string::npos) << eml.out;
+    EXPECT_NE(eml.out.find("Date: "), std::string::npos);
+    EXPECT_NE(eml.out.find("Message-ID: <"), std::string::npos);
+    EXPECT_EQ(eml.out.find("hidden@example.com"), std::string::npos) << "Bcc in the stored text";
+    const Outcome list = run(dir, "queue --json");
+    EXPECT_NE(list.out.find("\"address\":\"hidden@example.com\",\"state\":\"pending\""),
+              std::string::npos)
+        << list.out;
     const Outcome json = run(dir, "send --from ada@example.org --to bob@example.com --json");
     EXPECT_EQ(json.status, 0);
-    EXPECT_EQ(json.out.rfind("{\"status\":\"saved\",\"file\":\"outbox/", 0), 0U) << json.out;
+    EXPECT_EQ(json.out, "{\"status\":\"queued\",\"id\":2,\"created\":true,\"outbox\":\"" +
+                            db.string() + "\"}\n");
 }
 
 TEST(Cli, SentReportsTheReplyAndJson) {

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <openssl/crypto.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -95,7 +96,8 @@ int run(int argc, char** argv) {
     CLI::App app(
         "missive: send e-mail over SMTP, and catch it during development.\n"
         "Subcommands: send, sendmail (the sendmail interface, see `missive sendmail "
-        "--help`), queue, deliver (the outbox), capture, dkim, completion. Exit status per sysexits.h; see missive(1).",
+        "--help`), queue, deliver (the outbox), capture, dkim, completion. Exit status per "
+        "sysexits.h; see missive(1).",
         "missive");
     app.require_subcommand(1);
     app.set_version_flag("-V,--version", version_text);
@@ -132,6 +134,10 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A file size limit (ulimit -f) reached while writing the outbox or a file is an error
+    // (EFBIG) that is reported with exit 73 and leaves nothing half-stored, not a signal that
+    // kills the process mid-write.
+    std::signal(SIGXFSZ, SIG_IGN);
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "outbox_store.hpp"
 
 #include <missive/error.hpp>
+#include <missive/outbox/postgres_store.hpp>
 #include <missive/outbox/sqlite_store.hpp>
 
 #include "text.hpp"
@@ -50,7 +51,7 @@ bool is_postgres(const std::string& where) {
 
 std::unique_ptr<outbox::Store> open_outbox(const std::string& where) {
     if (is_postgres(where)) {
-        throw Error(errc::config, "this missive was built without PostgreSQL support");
+        return std::make_unique<outbox::PostgresStore>(where);
     }
     return std::make_unique<outbox::SqliteStore>(where);
 }

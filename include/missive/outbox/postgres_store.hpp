@@ -15,7 +15,8 @@ struct PostgresOptions {
     /// The schema of the outbox's tables, created if missing; "" keeps the connection's
     /// search_path (normally `public`). Several outboxes may share a database this way.
     std::string schema{};
-    /// How long connecting may take (libpq's connect_timeout) before errc::storage.
+    /// How long connecting may take (libpq's connect_timeout) before errc::storage, unless
+    /// the connection string sets its own (as it may application_name).
     std::chrono::seconds connect_timeout = std::chrono::seconds(10);
     /// Shown in pg_stat_activity.
     std::string application_name = "missive-outbox";

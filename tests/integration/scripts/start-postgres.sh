@@ -39,6 +39,7 @@ finally:
 PY
 }
 
+"$(dirname "$0")/stop-postgres.sh" "$dir" >/dev/null  # what a previous run left running
 mkdir -p "$dir"
 chmod 755 "$dir"  # the postgres user must reach DIR/pg
 if [ ! -f "$data/PG_VERSION" ]; then
@@ -47,7 +48,7 @@ if [ ! -f "$data/PG_VERSION" ]; then
     [ "$(id -u)" != 0 ] || chown postgres: "$data"
     chmod 700 "$data"
     as_postgres "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 \
-        --locale=C >"$dir/postgres-initdb.log" 2>&1 ||
+        --locale=C --no-sync >"$dir/postgres-initdb.log" 2>&1 ||
         { cat "$dir/postgres-initdb.log" >&2; exit 1; }
 fi
 # A port can be taken between the check and the bind; then try another one.

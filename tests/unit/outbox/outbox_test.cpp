@@ -632,7 +632,7 @@ KillResult kill_worker_at(KillAt step, const missive::test::StoreSite& site) {
     EXPECT_EQ(r.jobs.size(), static_cast<std::size_t>(kill_messages));
     for (const Job& job : r.jobs) {
         const std::string id = "m" + std::to_string(job.id - 1);
-        const int count = r.accepted.count(id) ? r.accepted.at(id) : 0;
+        const int count = r.accepted.contains(id) ? r.accepted.at(id) : 0;
         if (job.state == JobState::done) {
             EXPECT_EQ(count, 1) << id;
         } else {
@@ -787,12 +787,29 @@ TEST(Deliverer, AllowDuplicatesRetriesAnUnknownOutcome) {
     EXPECT_EQ(mta.accepted()["1"], 2);  // the documented price of allow_duplicates
 }
 
-TEST(Deliverer, ManyWorkerProcessesDeliverEachMessageOnce) {
-    TempDir dir;
+// Worker processes sharing one queue, on every store (PostgreSQL with MISSIVE_TEST_POSTGRES).
+class Workers : public ::testing::TestWithParam<missive::test::StoreKind> {
+protected:
+    void SetUp() override {
+        site_ = missive::test::make_site(GetParam());
+        if (!site_) {
+            GTEST_SKIP() << missive::test::no_postgres;
+        }
+    }
+
+    std::unique_ptr<missive::test::StoreSite> site_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, Workers,
+                         ::testing::Values(missive::test::StoreKind::sqlite,
+                                           missive::test::StoreKind::postgres),
+                         [](const auto& p) { return missive::test::to_string(p.param); });
+
+TEST_P(Workers, ManyProcessesDeliverEachMessageOnce) {
     constexpr int messages = 40;
     {
-        SqliteStore store(dir.db());
-        Outbox outbox(store);
+        const auto store = site_->open();
+        Outbox outbox(*store);
         for (int i = 0; i < messages; ++i) {
             outbox.enqueue(envelope(), text(std::to_string(i)));
         }
@@ -804,10 +821,10 @@ TEST(Deliverer, ManyWorkerProcessesDeliverEachMessageOnce) {
         if (pid == 0) {
             int code = 0;
             try {
-                SqliteStore store(dir.db());
+                const auto store = site_->open();  // each process its own connection
                 DelivererOptions d = fast("w" + std::to_string(w));
                 d.batch = 4;
-                Deliverer deliverer(store, mta.url(), client_options(), pool_options(), d);
+                Deliverer deliverer(*store, mta.url(), client_options(), pool_options(), d);
                 (void)deliverer.run_until_idle();
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "worker: %s\n", e.what());  // NOLINT
@@ -827,8 +844,7 @@ TEST(Deliverer, ManyWorkerProcessesDeliverEachMessageOnce) {
     for (const auto& [id, n] : accepted) {
         EXPECT_EQ(n, 1) << id;
     }
-    SqliteStore store(dir.db());
-    EXPECT_EQ(store.stats(Clock::now()).delivered, static_cast<std::uint64_t>(messages));
+    EXPECT_EQ(site_->open()->stats(Clock::now()).delivered, static_cast<std::uint64_t>(messages));
 }
 
 TEST(Deliverer, RenewsItsLeaseWhileASendTakesLonger) {

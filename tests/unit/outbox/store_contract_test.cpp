@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using missive::errc;
@@ -186,6 +187,7 @@ TYPED_TEST(StoreContract, ConcurrentEnqueuesWithOneKeyStoreOneJob) {
     constexpr int threads = 4;
     std::vector<Enqueued> results(threads);
     std::vector<std::thread> workers;
+    workers.reserve(threads);
     for (int i = 0; i < threads; ++i) {
         workers.emplace_back([&, i] {
             const auto store = this->site().open();
@@ -273,6 +275,7 @@ TYPED_TEST(StoreContract, ClaimersNeverTakeTheSameJob) {
     }
     std::vector<std::vector<JobId>> taken(claimers);
     std::vector<std::thread> threads;
+    threads.reserve(claimers);
     std::atomic<int> failures{0};
     for (int w = 0; w < claimers; ++w) {
         threads.emplace_back([&, w] {
@@ -309,6 +312,69 @@ TYPED_TEST(StoreContract, ClaimersNeverTakeTheSameJob) {
         EXPECT_EQ(all.count(id), 1U) << "job " << id << " was claimed twice";
     }
     EXPECT_EQ(this->store().stats(this->t0_).delivered, static_cast<std::uint64_t>(jobs));
+}
+
+TYPED_TEST(StoreContract, LeasesTakenOverUnderLoadLetOneFinishWin) {
+    // Leases of 1 ms on a clock every call moves on: claimers keep taking jobs over from each
+    // other while the previous holders try to finish them. Each job is finished exactly once.
+    constexpr int jobs = 30;
+    constexpr int claimers = 4;
+    for (int i = 0; i < jobs; ++i) {
+        this->add(std::to_string(i));
+    }
+    std::atomic<std::int64_t> clock{0};
+    const auto tick = [&] { return this->t0_ + std::chrono::milliseconds(clock++); };
+    std::vector<std::vector<JobId>> finished(claimers);
+    std::vector<std::thread> threads;
+    threads.reserve(claimers);
+    for (int w = 0; w < claimers; ++w) {
+        threads.emplace_back([&, w] {
+            try {
+                const auto store = this->site().open();
+                const std::string name = "w" + std::to_string(w);
+                // Odd rounds keep what they claimed until the next round: meanwhile others may
+                // take it over. Even rounds finish at once, so that all jobs get done.
+                std::vector<Job> kept;
+                for (int round = 0; round < 2000; ++round) {
+                    auto claimed = store->claim(name, 1ms, 2, tick(), false);
+                    std::vector<Job> now = std::exchange(kept, {});
+                    if (round % 2 == 0) {
+                        now.insert(now.end(), claimed.begin(), claimed.end());
+                    } else {
+                        kept = std::move(claimed);
+                    }
+                    for (const Job& j : now) {
+                        if (store->finish(lease_of(j), {.next = JobState::done}, tick())) {
+                            finished[static_cast<std::size_t>(w)].push_back(j.id);
+                        }
+                    }
+                    if (kept.empty() && store->stats(tick()).delivered == jobs) {
+                        break;
+                    }
+                }
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << e.what();
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    std::multiset<JobId> all;
+    for (const auto& ids : finished) {
+        all.insert(ids.begin(), ids.end());
+    }
+    EXPECT_EQ(all.size(), static_cast<std::size_t>(jobs));
+    for (const JobId id : all) {
+        EXPECT_EQ(all.count(id), 1U) << "job " << id << " was finished twice";
+    }
+    const auto done = this->store().list({.state = JobState::done});
+    EXPECT_EQ(done.size(), static_cast<std::size_t>(jobs));
+    unsigned attempts = 0;
+    for (const Job& j : done) {
+        attempts += j.attempts;
+    }
+    EXPECT_GT(attempts, static_cast<unsigned>(jobs));  // leases were taken over
 }
 
 TYPED_TEST(StoreContract, ExpiredLeaseWithoutEndOfDataIsClaimedAgain) {
