@@ -30,6 +30,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <streambuf>
 #include <string>
@@ -211,11 +213,32 @@ void exec(sqlite3* db, const char* sql) {
     }
 }
 
-// BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception.
+// Writers of one file in one process take turns on a mutex before they ask SQLite for its write
+// lock. Each connection (a worker's store) would otherwise find the lock taken and wait in
+// SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms and polls: with 4 workers `missive
+// deliver` spent 15 s of its threads' time in clock_nanosleep for 1,000 messages, and delivered
+// fewer per second than one worker (168 against 211). A mutex hands the lock over as soon as
+// the commit is done. Other processes still meet the busy handler.
+std::shared_ptr<std::mutex> write_turn(dev_t device, ino_t inode) {
+    static std::mutex registry_mutex;
+    static std::map<std::pair<dev_t, ino_t>, std::weak_ptr<std::mutex>> registry;
+    const std::lock_guard lock(registry_mutex);
+    std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+    std::weak_ptr<std::mutex>& slot = registry[{device, inode}];
+    std::shared_ptr<std::mutex> turn = slot.lock();
+    if (!turn) {
+        turn = std::make_shared<std::mutex>();
+        slot = turn;
+    }
+    return turn;
+}
+
+// BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception; in the file's write turn.
 class Transaction {
 public:
-    explicit Transaction(sqlite3* db)
-        : db_(db) {
+    Transaction(sqlite3* db, std::mutex& turn)
+        : turn_(turn)
+        , db_(db) {
         exec(db_, "BEGIN IMMEDIATE");
     }
 
@@ -236,6 +259,7 @@ public:
     }
 
 private:
+    std::lock_guard<std::mutex> turn_;
     sqlite3* db_;
     bool done_ = false;
 };
@@ -319,6 +343,7 @@ void make_directories(const std::filesystem::path& dir) {
 struct SqliteStore::Impl {
     std::mutex mutex;
     sqlite3* db = nullptr;
+    std::shared_ptr<std::mutex> turn;  // shared by the stores of this file in this process
 
     ~Impl() { sqlite3_close_v2(db); }
 
@@ -420,14 +445,21 @@ SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions option
     // Create the file 0600 before SQLite does (it would follow the umask); -wal and -shm take
     // the main file's permissions.
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+
+    struct stat st {};
+
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
         const int e = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
         throw Error(
             errc::storage,
             "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
             Error::Details{.cause = std::error_code(e, std::generic_category())});
     }
     ::close(fd);
+    impl_->turn = write_turn(st.st_dev, st.st_ino);
     const int rc = sqlite3_open_v2(
         path.c_str(), &impl_->db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -444,7 +476,7 @@ SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions option
     }
     exec(impl_->db, "PRAGMA synchronous=FULL");
     exec(impl_->db, "PRAGMA foreign_keys=ON");
-    Transaction t(impl_->db);
+    Transaction t(impl_->db, *impl_->turn);
     exec(impl_->db, schema);
     t.commit();
 }
@@ -455,7 +487,7 @@ Enqueued SqliteStore::enqueue(const NewJob& job, std::istream& text, TimePoint n
     const JobState first = initial_state(job);
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     if (!job.idempotency_key.empty()) {
         Stmt s(db, "SELECT id FROM jobs WHERE idempotency_key = ?");
         s.bind(1, job.idempotency_key);
@@ -554,7 +586,7 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
                                     std::size_t max, TimePoint now, bool allow_duplicates) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     const std::int64_t now_ms = to_ms(now);
     // Recovery first: jobs of workers whose lease expired after their end of data.
     if (!allow_duplicates) {
@@ -645,7 +677,7 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
 
 bool SqliteStore::renew(const Lease& lease, std::chrono::milliseconds duration, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
-    Transaction t(impl_->db);
+    Transaction t(impl_->db, *impl_->turn);
     if (!impl_->lease_is(lease)) {
         return false;
     }
@@ -657,7 +689,7 @@ bool SqliteStore::renew(const Lease& lease, std::chrono::milliseconds duration, 
 
 bool SqliteStore::mark_data_end(const Lease& lease, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
-    Transaction t(impl_->db);
+    Transaction t(impl_->db, *impl_->turn);
     if (!impl_->lease_is(lease)) {
         return false;
     }
@@ -670,7 +702,7 @@ bool SqliteStore::mark_data_end(const Lease& lease, TimePoint now) {
 bool SqliteStore::finish(const Lease& lease, const AttemptEnd& end, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     if (!impl_->lease_is(lease)) {
         return false;
     }
@@ -866,7 +898,7 @@ void settle(sqlite3* db, JobId id, std::pair<std::string_view, std::string_view>
 bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     if (state_of(db, id) != JobState::held) {
         return false;
     }
@@ -882,6 +914,7 @@ bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
 
 bool SqliteStore::hold(JobId id, TimePoint /*now*/) {
     const std::lock_guard lock(impl_->mutex);
+    const std::lock_guard turn(*impl_->turn);
     Stmt s(impl_->db, "UPDATE jobs SET state = 'held' WHERE id = ? AND state = 'queued'");
     s.bind(1, id).run();
     return sqlite3_changes(impl_->db) > 0;
@@ -890,7 +923,7 @@ bool SqliteStore::hold(JobId id, TimePoint /*now*/) {
 bool SqliteStore::retry(JobId id, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     const std::optional<JobState> state = state_of(db, id);
     if (state == JobState::queued) {
         Stmt s(db, "UPDATE jobs SET due_ms = ? WHERE id = ?");
@@ -908,7 +941,7 @@ bool SqliteStore::retry(JobId id, TimePoint now) {
 bool SqliteStore::cancel(JobId id, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     const std::optional<JobState> state = state_of(db, id);
     if (state != JobState::queued && state != JobState::held) {
         return false;
@@ -922,6 +955,7 @@ bool SqliteStore::cancel(JobId id, TimePoint now) {
 
 std::size_t SqliteStore::purge(TimePoint before) {
     const std::lock_guard lock(impl_->mutex);
+    const std::lock_guard turn(*impl_->turn);
     Stmt s(impl_->db, "DELETE FROM jobs WHERE state IN ('done', 'failed') AND created_ms < ?");
     s.bind(1, to_ms(before)).run();
     return static_cast<std::size_t>(sqlite3_changes(impl_->db));
