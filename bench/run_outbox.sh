@@ -155,7 +155,7 @@ CF
 
 # PostgreSQL when the build has it (outbox_enqueue says so) and the CLI takes a URL.
 start_postgres() {
-    pg_url=
+    pg_cli=0
     [ "${POSTGRES:-1}" != 0 ] || return 0
     [ -x tests/integration/scripts/start-postgres.sh ] || { echo "no start-postgres.sh: SQLite only" >&2; return 0; }
     "$bin/outbox_enqueue" --postgres=x --runs=1 --small=0 --large=0 2>&1 |
