@@ -156,6 +156,17 @@ if(TARGET missive_cli)
     COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/capture_e2e.py
             $<TARGET_FILE:missive_cli>)
   set_tests_properties(capture_e2e PROPERTIES LABELS integration TIMEOUT 120)
+  # The outbox's promise as a user would test it: `missive send --batch --queue`, then `missive
+  # deliver` processes on one outbox against two sinks that answer 421 or close without a reply
+  # at random (tests/integration/scripts/chaos_sink.py), some killed with SIGKILL: every message
+  # delivered exactly once, or held as outcome unknown; never two workers on a job at once.
+  add_test(NAME outbox_chaos_sqlite
+    COMMAND python3 ${PROJECT_SOURCE_DIR}/tests/integration/check/outbox_chaos.py
+            --missive $<TARGET_FILE:missive_cli>
+            --outbox ${CMAKE_BINARY_DIR}/outbox_chaos_sqlite/outbox.db
+            --workdir ${CMAKE_BINARY_DIR}/outbox_chaos_sqlite/run
+            --messages 3000 --workers 4 --kills 8 --timeout 150)
+  set_tests_properties(outbox_chaos_sqlite PROPERTIES LABELS integration TIMEOUT 180)
 endif()
 
 # The CLI's own pieces (tools/missive, but main.cpp): text escaping, input streams, password

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -302,28 +303,40 @@ RunReport Deliverer::run_once() {
     // A storage error is thrown only once every outcome is in: the pool's callbacks refer to
     // this frame. Jobs not recorded return when their lease expires.
     std::exception_ptr storage_error;
+    // Leases are renewed every third of a lease, whether outcomes arrive meanwhile or not, and
+    // between two records: a batch whose outcomes come one by one, or whose records wait for a
+    // busy store, can take longer than a lease, and a job whose lease expires is claimed by
+    // another worker (an attempt lost, or the job held after its end of data though this worker
+    // delivers it).
+    const auto renew_every = d.options.lease / 3;
+    auto next_renewal = std::chrono::steady_clock::now() + renew_every;
+    const auto renew_if_due = [&] {
+        if (std::chrono::steady_clock::now() < next_renewal) {
+            return;
+        }
+        for (std::size_t k = 0; k < jobs.size() && !storage_error; ++k) {
+            if (!recorded[k]) {
+                try {
+                    (void)d.store->renew({jobs[k].id, jobs[k].attempt, d.options.worker},
+                                         d.options.lease, Clock::now());
+                } catch (const Error&) {
+                    storage_error = std::current_exception();
+                }
+            }
+        }
+        next_renewal = std::chrono::steady_clock::now() + renew_every;
+    };
     for (std::size_t left = jobs.size(); left > 0;) {
         std::vector<std::pair<std::size_t, client::Outcome>> batch;
         {
             std::unique_lock lock(mutex);
-            if (ready.wait_for(lock, d.options.lease / 3, [&] { return !arrived.empty(); })) {
+            if (ready.wait_until(lock, next_renewal, [&] { return !arrived.empty(); })) {
                 batch.swap(arrived);
             }
         }
-        if (batch.empty()) {
-            for (std::size_t k = 0; k < jobs.size() && !storage_error; ++k) {
-                if (!recorded[k]) {
-                    try {
-                        (void)d.store->renew({jobs[k].id, jobs[k].attempt, d.options.worker},
-                                             d.options.lease, Clock::now());
-                    } catch (const Error&) {
-                        storage_error = std::current_exception();
-                    }
-                }
-            }
-            continue;
-        }
+        renew_if_due();
         for (auto& [k, outcome] : batch) {
+            renew_if_due();
             --left;
             recorded[k] = true;
             if (storage_error) {

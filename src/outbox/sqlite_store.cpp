@@ -439,26 +439,51 @@ bool SqliteStore::Impl::lease_is(const Lease& lease) const {
     return s.step();
 }
 
+namespace {
+
+// Creates the database file 0600 before SQLite does (it would follow the umask; -wal and -shm
+// take the main file's permissions), and only when it does not exist: closing any descriptor of
+// a file drops every POSIX lock the process holds on it (fcntl(2)), those of its SQLite
+// connections included. Another process's connection then believes itself the last one when it
+// closes, checkpoints and deletes the WAL under ours, and our commits are lost, or the file
+// corrupted (https://sqlite.org/howtocorrupt.html, 2.2). One thread at a time: a store opened
+// by another thread must not find the file before its creator closed it.
+void create_private(const std::filesystem::path& path) {
+    static std::mutex creating;
+    const std::lock_guard lock(creating);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int e = errno;
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    if (e == EEXIST && ::access(path.c_str(), R_OK | W_OK) == 0) {
+        return;
+    }
+    e = e == EEXIST ? errno : e;
+    throw Error(errc::storage,
+                "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
+                Error::Details{.cause = std::error_code(e, std::generic_category())});
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions options)
     : impl_(std::make_shared<Impl>()) {
     make_directories(path.parent_path());
-    // Create the file 0600 before SQLite does (it would follow the umask); -wal and -shm take
-    // the main file's permissions.
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    create_private(path);
 
+    // The write turn is the file's (device and inode): stat, not open, since closing a
+    // descriptor would drop this process's SQLite locks on it (see create_private).
     struct stat st {};
 
-    if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (::stat(path.c_str(), &st) != 0) {
         const int e = errno;
-        if (fd >= 0) {
-            ::close(fd);
-        }
         throw Error(
             errc::storage,
             "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
             Error::Details{.cause = std::error_code(e, std::generic_category())});
     }
-    ::close(fd);
     impl_->turn = write_turn(st.st_dev, st.st_ino);
     const int rc = sqlite3_open_v2(
         path.c_str(), &impl_->db,

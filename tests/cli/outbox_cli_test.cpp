@@ -3,20 +3,21 @@
 #include <missive/testing/server.hpp>
 
 #include "binary.hpp"
+#include "support/answering.hpp"
 
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 
-#include <atomic>
-#include <map>
+#include <optional>
 #include <string>
 
 using missive::cli::test::Outcome;
 using missive::cli::test::run;
 using missive::cli::test::scratch;
 using missive::cli::test::shell;
-using missive::testing::Conversation;
+using missive::test::answering;
+using missive::test::answering_with;
 using missive::testing::Server;
 
 namespace fs = std::filesystem;
@@ -34,31 +35,6 @@ unsigned mode_of(const fs::path& p) {
 
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
     return st.st_mode & 0777U;
-}
-
-// A server that answers each command by its first word ("250 ok" when not listed); "DATA" is
-// the reply to the end of the data ("354" is sent first). An answer "drop" closes at once.
-std::function<void(Conversation&)> answering(std::map<std::string, std::string> answers) {
-    return [answers = std::move(answers)](Conversation& c) {
-        c.send_line("220 mx.test");
-        for (;;) {
-            const std::string line = c.read_line();
-            const std::string verb = line.substr(0, line.find_first_of(" :"));
-            const auto it = answers.find(verb);
-            const std::string answer = it == answers.end() ? "250 ok" : it->second;
-            if (verb == "DATA") {
-                c.send_line("354 go");
-                (void)c.read_data();
-            }
-            if (answer == "drop") {
-                return;
-            }
-            c.send_line(answer);
-            if (verb == "QUIT" || answer.rfind("421", 0) == 0) {
-                return;
-            }
-        }
-    };
 }
 
 std::string server_flag(const Server& s) {
@@ -161,25 +137,13 @@ TEST(CliOutbox, SendmailQueuesWhatATemporaryFailureLeaves) {
 
 TEST(CliOutbox, SendmailQueuesOnlyTheDeferredRecipients) {
     const auto dir = scratch();
-    std::atomic<int> rcpt{0};
-    Server server([&rcpt](Conversation& c) {
-        c.send_line("220 mx.test");
-        for (;;) {
-            const std::string line = c.read_line();
+    Server server(
+        answering_with([rcpt = 0](const std::string& line) mutable -> std::optional<std::string> {
             if (line.rfind("RCPT", 0) == 0) {
-                c.send_line(rcpt++ == 0 ? "250 ok" : "452 4.2.2 mailbox full");
-            } else if (line == "DATA") {
-                c.send_line("354 go");
-                (void)c.read_data();
-                c.send_line("250 2.0.0 queued as Q1");
-            } else if (line == "QUIT") {
-                c.send_line("221 bye");
-                return;
-            } else {
-                c.send_line("250 ok");
+                return rcpt++ == 0 ? "250 ok" : "452 4.2.2 mailbox full";
             }
-        }
-    });
+            return std::nullopt;
+        }));
     const Outcome r = sendmail(dir, server, "bob@example.com carol@example.com");
     EXPECT_EQ(r.status, 0) << r.err;
     const Outcome q = run(dir, "queue --json");
@@ -193,7 +157,7 @@ TEST(CliOutbox, SendmailQueuesOnlyTheDeferredRecipients) {
 
 TEST(CliOutbox, SendmailHoldsWhatMayHaveArrived) {
     const auto dir = scratch();
-    Server server(answering({{"DATA", "drop"}}));  // the connection dies after the data
+    Server server(answering({{".", "drop"}}));  // the connection dies after the data
     const Outcome r = sendmail(dir, server, "bob@example.com");
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.err.find("missive: held as 1 in " + outbox(dir) +
@@ -209,7 +173,7 @@ TEST(CliOutbox, SendmailHoldsWhatMayHaveArrived) {
     EXPECT_EQ(d.out, "");
     EXPECT_EQ(run(dir, "queue retry 1").out, "retried 1\n");
     const Outcome again = run(dir, "deliver --once" + server_flag(fine));
-    EXPECT_EQ(again.out, "1 <bob@example.com> accepted: 250 ok\n") << again.err;
+    EXPECT_EQ(again.out, "1 <bob@example.com> accepted: 250 2.0.0 queued as ABC123\n") << again.err;
 }
 
 TEST(CliOutbox, SendmailWithAPermanentRefusalQueuesNothing) {
@@ -227,26 +191,15 @@ TEST(CliOutbox, DeliverReportsEachRecipientAndRetriesOnlyTheDeferred) {
                   "--to later@example.com --text x")
                   .status,
               0);
-    Server server([](Conversation& c) {
-        c.send_line("220 mx.test");
-        for (;;) {
-            const std::string line = c.read_line();
-            if (line.find("gone@") != std::string::npos) {
-                c.send_line("550 5.1.1 no such user");
-            } else if (line.find("later@") != std::string::npos) {
-                c.send_line("451 4.7.1 greylisted");
-            } else if (line == "DATA") {
-                c.send_line("354 go");
-                (void)c.read_data();
-                c.send_line("250 2.0.0 queued as Q7");
-            } else if (line == "QUIT") {
-                c.send_line("221 bye");
-                return;
-            } else {
-                c.send_line("250 ok");
-            }
+    Server server(answering_with([](const std::string& line) -> std::optional<std::string> {
+        if (line.find("gone@") != std::string::npos) {
+            return "550 5.1.1 no such user";
         }
-    });
+        if (line.find("later@") != std::string::npos) {
+            return "451 4.7.1 greylisted";
+        }
+        return line == "." ? std::optional<std::string>("250 2.0.0 queued as Q7") : std::nullopt;
+    }));
     const Outcome d = run(dir, "deliver --once --backoff 1h" + server_flag(server));
     EXPECT_EQ(d.status, 0) << d.err;
     EXPECT_NE(d.out.find("1 <ok@example.com> accepted: 250 2.0.0 queued as Q7\n"),
@@ -263,7 +216,7 @@ TEST(CliOutbox, DeliverReportsEachRecipientAndRetriesOnlyTheDeferred) {
     const Outcome idle = run(dir, "deliver --once" + server_flag(server));
     EXPECT_EQ(idle.out, "");
     EXPECT_EQ(run(dir, "queue retry 1").status, 0);
-    Server fine(answering({{"DATA", "250 2.0.0 queued as Q8"}}));
+    Server fine(answering({{".", "250 2.0.0 queued as Q8"}}));
     const Outcome d2 = run(dir, "deliver --once --json" + server_flag(fine));
     EXPECT_EQ(d2.out,
               "{\"id\":1,\"recipient\":\"later@example.com\",\"state\":\"accepted\",\"code\":250,"
@@ -320,7 +273,8 @@ TEST(CliOutbox, DeliverRunsUntilSigtermThenExitsCleanly) {
                        " >/dev/null; sleep 1.5; kill -TERM $pid; wait $pid; "
                        "echo \"exit $?\"");
     // The message queued while it ran was delivered; SIGTERM ended it with status 0.
-    EXPECT_NE(r.out.find("1 <bob@example.com> accepted: 250 ok\n"), std::string::npos)
+    EXPECT_NE(r.out.find("1 <bob@example.com> accepted: 250 2.0.0 queued as ABC123\n"),
+              std::string::npos)
         << r.out << r.err;
     EXPECT_NE(r.out.find("exit 0\n"), std::string::npos) << r.out << r.err;
     EXPECT_NE(r.err.find("deliver: 1 delivered, 0 deferred, 0 held, 0 failed"), std::string::npos)

@@ -5,6 +5,7 @@
 #include <missive/testing/server.hpp>
 
 #include "support.hpp"
+#include "support/answering.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,8 @@
 
 namespace fs = std::filesystem;
 using namespace missive::integration;
+using missive::test::answering;
+using missive::test::answering_with;
 using missive::testing::Conversation;
 using missive::testing::Server;
 
@@ -68,36 +71,6 @@ Outcome run(const fs::path& dir, const std::string& args, const std::string& inp
     r.out = read_file(dir / "stdout");
     r.err = read_file(dir / "stderr");
     return r;
-}
-
-// A server that answers each command by its first word; EHLO gets a plain 250.
-std::function<void(Conversation&)> answering(std::map<std::string, std::string> answers,
-                                             std::string greeting = "220 mx.test") {
-    return [answers = std::move(answers), greeting](Conversation& c) {
-        c.send_line(greeting);
-        if (greeting.rfind("220", 0) != 0) {
-            return;
-        }
-        for (;;) {
-            const std::string line = c.read_line();
-            const std::string verb = line.substr(0, line.find_first_of(" :"));
-            const auto it = answers.find(verb);
-            std::string reply = it != answers.end() ? it->second
-                                : verb == "EHLO"    ? "250 mx.test"
-                                : verb == "QUIT"    ? "221 bye"
-                                : verb == "DATA"    ? "354 go ahead"
-                                                    : "250 ok";
-            c.send_line(reply);
-            if (verb == "DATA" && reply.rfind("354", 0) == 0) {
-                (void)c.read_data();
-                const auto end = answers.find(".");
-                c.send_line(end != answers.end() ? end->second : "250 2.0.0 queued as ABC123");
-            }
-            if (verb == "QUIT") {
-                return;
-            }
-        }
-    };
 }
 
 std::string send_args(std::uint16_t port, const std::string& extra = "") {
@@ -157,25 +130,14 @@ TEST(Cli, SentReportsTheReplyAndJson) {
 }
 
 TEST(Cli, PartialSuccessExitsZeroAndListsTheRefused) {
-    Server server([](Conversation& c) {
-        c.send_line("220 mx.test");
-        int rcpt = 0;
-        for (;;) {
-            const std::string line = c.read_line();
+    Server server(
+        answering_with([rcpt = 0](const std::string& line) mutable -> std::optional<std::string> {
             if (line.rfind("RCPT", 0) == 0) {
-                c.send_line(rcpt++ == 0 ? "250 2.1.5 ok" : "550 5.1.1 unknown user");
-            } else if (line == "DATA") {
-                c.send_line("354 go");
-                (void)c.read_data();
-                c.send_line("250 2.0.0 queued as Q1");
-            } else if (line == "QUIT") {
-                c.send_line("221 bye");
-                return;
-            } else {
-                c.send_line("250 ok");
+                return rcpt++ == 0 ? "250 2.1.5 ok" : "550 5.1.1 unknown user";
             }
-        }
-    });
+            return line == "." ? std::optional<std::string>("250 2.0.0 queued as Q1")
+                               : std::nullopt;
+        }));
     const fs::path dir = scratch();
     const Outcome r = run(dir, send_args(server.port(), "--to carol@example.com --json"));
     EXPECT_EQ(r.status, 0) << r.err;

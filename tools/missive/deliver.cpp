@@ -485,7 +485,7 @@ public:
     Spool& operator=(Spool&&) = delete;
 
     // @return a buffer reading the message from its start
-    std::unique_ptr<InputBuf> open() const {
+    [[nodiscard]] std::unique_ptr<InputBuf> open() const {
         if (::lseek(fd_, 0, SEEK_SET) != 0) {
             throw storage_error("cannot read the temporary file back");
         }

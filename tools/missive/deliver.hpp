@@ -1,9 +1,10 @@
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <missive/client/options.hpp>
 #include <missive/mime/message.hpp>
 #include <missive/smtp/envelope.hpp>
+
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <istream>
@@ -66,7 +67,7 @@ inline constexpr double max_seconds = 86400;
 std::optional<double> parse_seconds(std::string_view text);
 
 /** Adds the flags that say where mail goes and how (--server … --max-time, --trace) to `app`. */
-void add_target_flags(CLI::App& app, TargetFlags& flags);
+void add_target_flags(CLI::App& app, TargetFlags& t);
 
 /** Adds --outbox to `app`. */
 void add_outbox_flag(CLI::App& app, std::string& outbox);

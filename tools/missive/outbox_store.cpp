@@ -7,6 +7,7 @@
 #include "text.hpp"
 
 #include <array>
+#include <chrono>
 #include <charconv>
 #include <cstdlib>
 #include <ctime>
@@ -117,6 +118,15 @@ std::string format_time(outbox::TimePoint t) {
     return out.data();
 }
 
+std::string format_time_ms(outbox::TimePoint t) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+    const auto fraction = ((ms.count() % 1000) + 1000) % 1000;
+    std::string out = format_time(outbox::TimePoint(std::chrono::floor<std::chrono::seconds>(t)));
+    const std::string digits = std::to_string(1000 + fraction).substr(1);
+    out.insert(out.size() - 1, "." + digits);
+    return out;
+}
+
 std::string_view state_name(const outbox::Job& job) {
     if (job.state == outbox::JobState::queued && job.attempts > 0) {
         return "deferred";
@@ -143,7 +153,7 @@ std::string job_json(const outbox::Job& job) {
                    (r.reply->enhanced ? json_string(r.reply->enhanced->to_string()) : "null") +
                    ",\"text\":" + json_string(r.reply->text());
         } else {
-            out += ",\"code\":null,\"enhanced\":null,\"text\":\"\"";
+            out += R"(,"code":null,"enhanced":null,"text":"")";
         }
         out += ",\"note\":" + json_string(r.note) + "}";
     }

@@ -42,6 +42,10 @@ std::string format_age(std::chrono::seconds d);
 /** @return `t` as ISO 8601 UTC, "2026-11-29T06:30:00Z". */
 std::string format_time(outbox::TimePoint t);
 
+/** @return `t` as ISO 8601 UTC with milliseconds, "2026-11-29T06:30:00.250Z": the attempt log
+ * of `queue show --json`, where the order of two attempts within a second matters. */
+std::string format_time_ms(outbox::TimePoint t);
+
 /** @return "deferred" for a queued job with attempts behind it, else to_string(state). */
 std::string_view state_name(const outbox::Job& job);
 

@@ -170,10 +170,10 @@ int show(const QueueFlags& f, outbox::Store& store) {
                 const auto& a = attempts[i];
                 out += (i == 0 ? "{" : ",{");
                 out += "\"worker\":" + json_string(a.worker) +
-                       ",\"started\":" + json_string(format_time(a.started)) + ",\"data_end\":" +
-                       (a.data_end ? json_string(format_time(*a.data_end)) : "null") +
+                       ",\"started\":" + json_string(format_time_ms(a.started)) + ",\"data_end\":" +
+                       (a.data_end ? json_string(format_time_ms(*a.data_end)) : "null") +
                        ",\"finished\":" +
-                       (a.finished ? json_string(format_time(*a.finished)) : "null") +
+                       (a.finished ? json_string(format_time_ms(*a.finished)) : "null") +
                        ",\"error\":" + json_string(a.error) + "}";
             }
             std::cout << out << "]}\n";
@@ -229,7 +229,7 @@ int retry_all(outbox::Store& store) {
     for (;;) {
         const std::vector<outbox::Job> jobs = store.list(filter);
         for (const auto& job : jobs) {
-            n += store.retry(job.id, now) ? 1 : 0;
+            n += store.retry(job.id, now) ? 1U : 0U;
         }
         if (jobs.size() < filter.limit) {
             break;

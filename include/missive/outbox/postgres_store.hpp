@@ -35,7 +35,9 @@ struct PostgresOptions {
  * `finish` lock the job's row and check the lease).
  *
  * Thread-safe through one connection under a mutex: the calls of one store object run one at a
- * time. Workers that want to claim and record in parallel open one store object each.
+ * time. Workers that want to claim and record in parallel open one store object each. An
+ * enqueue reads its text inside its transaction: other connections are not delayed by a slow
+ * stream (no lock they need is held), but the other calls on the same store object are.
  *
  * A lost connection is re-established by the next call. A read (`find`, `list`, `attempts`,
  * `stats`, `open_text` and its stream) that fails because the connection was lost reconnects

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -231,7 +232,52 @@ missive::client::PoolOptions pool_options() {
     return p;
 }
 
+// Whether another process finds a lock on the bytes SQLite's readers lock (SHARED_FIRST and
+// SHARED_SIZE of sqlite3.c: 510 bytes from PENDING_BYTE + 2). Asked from a child process: POSIX
+// locks belong to a process, and F_GETLK does not report one's own. The child only opens and
+// asks (it never closes a descriptor its parent's SQLite uses: that is what is tested).
+bool locked_for_other_processes(const std::filesystem::path& db) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = ::open(db.c_str(), O_RDWR | O_CLOEXEC);
+
+        struct flock probe {};
+
+        probe.l_type = F_WRLCK;
+        probe.l_whence = SEEK_SET;
+        probe.l_start = 0x40000000 + 2;
+        probe.l_len = 510;
+        const bool locked = fd >= 0 && ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+        ::_exit(locked ? 0 : 1);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 }  // namespace
+
+// A second store on the same file in the same process (missive deliver opens one per worker and
+// one for its progress line) must not close a descriptor of the database file: that drops every
+// POSIX lock of the process, the first connection's too. Another process then deleted the WAL
+// under it when it closed its own connection (it believed itself the last), and commits were
+// lost: `missive deliver` and `missive queue stats` side by side lost delivered jobs' records
+// and corrupted the outbox ("database disk image is malformed"; tests/integration/check/
+// outbox_chaos.py).
+TEST(SqliteStore, OpeningTheFileAgainKeepsTheLocksOfTheFirstStore) {
+    TempDir dir;
+    SqliteStore first(dir.db());
+    (void)first.stats(Clock::now());
+    // In WAL mode a connection keeps its reader's lock on the file while it is open.
+    ASSERT_TRUE(locked_for_other_processes(dir.db()));
+    SqliteStore second(dir.db());
+    (void)second.stats(Clock::now());
+    EXPECT_TRUE(locked_for_other_processes(dir.db()));
+    Outbox outbox(first);
+    const JobId id = outbox.enqueue(envelope(), text("1")).id;
+    EXPECT_TRUE(second.find(id));
+    EXPECT_TRUE(locked_for_other_processes(dir.db()));
+}
 
 TEST(SqliteStore, EnqueueIsDurableIdempotentAndPrivate) {
     TempDir dir;
@@ -902,4 +948,36 @@ TEST(Deliverer, RenewsItsLeaseWhileASendTakesLonger) {
     EXPECT_EQ(report.delivered, 1U);
     EXPECT_EQ(store.find(id)->state, JobState::done);
     EXPECT_EQ(mta.accepted()["slow"], 1);
+}
+
+// Outcomes that keep arriving, each sooner than a third of the lease, must not keep the worker
+// from renewing the leases of the jobs it still holds: the batch takes longer than a lease.
+// (The worker renewed only after a third of a lease without any outcome; in
+// tests/integration/check/outbox_chaos.py live workers lost leases, and jobs they delivered
+// ended held.)
+TEST(Deliverer, RenewsItsLeasesWhileOutcomesKeepArriving) {
+    TempDir dir;
+    SqliteStore store(dir.db());
+    constexpr int count = 16;
+    for (int i = 0; i < count; ++i) {
+        (void)Outbox(store).enqueue(envelope(), text("m" + std::to_string(i)));
+    }
+    Mta mta({.at_mail = [] { std::this_thread::sleep_for(50ms); }});
+    DelivererOptions d = fast();
+    d.lease = 300ms;  // outcomes every 50 ms, one after another: 800 ms for the batch
+    d.batch = count;
+    missive::client::PoolOptions p = pool_options();
+    p.connections = 1;
+    Deliverer deliverer(store, mta.url(), client_options(), p, d);
+    RunReport report;
+    std::thread worker([&] { report = deliverer.run_once(); });
+    std::this_thread::sleep_for(500ms);  // more than a lease
+    EXPECT_TRUE(store.claim("other", 1s, count, Clock::now(), false).empty());
+    worker.join();
+    EXPECT_EQ(report.delivered, static_cast<std::size_t>(count));
+    EXPECT_EQ(report.lost, 0U);
+    EXPECT_EQ(store.stats(Clock::now()).delivered, static_cast<std::uint64_t>(count));
+    for (int i = 0; i < count; ++i) {
+        EXPECT_EQ(mta.accepted()["m" + std::to_string(i)], 1) << i;
+    }
 }

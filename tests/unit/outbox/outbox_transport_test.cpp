@@ -6,8 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include <stdlib.h>
-
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>

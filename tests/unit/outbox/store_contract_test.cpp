@@ -762,6 +762,38 @@ TEST_F(PostgresConnection, AReadReconnectsAfterTheConnectionWasLost) {
     EXPECT_TRUE(store.hold(id, Clock::now()));
 }
 
+TEST_F(PostgresConnection, ProcessesStartingTogetherCreateTheSchemaOnce) {
+    const std::string schema = site_->schema() + "_new";
+    constexpr int starts = 6;
+    std::vector<std::thread> threads;
+    threads.reserve(starts);
+    std::atomic<int> failures{0};
+    for (int i = 0; i < starts; ++i) {
+        threads.emplace_back([&] {
+            try {
+                PostgresStore store(site_->conninfo(), {.schema = schema});
+                (void)store.stats(Clock::now());
+            } catch (const Error& e) {
+                ADD_FAILURE() << e.what();
+                ++failures;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    PGconn* conn = PQconnectdb(site_->conninfo().c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    const std::string drop = "DROP SCHEMA " + schema + " CASCADE";  // t_ and hex digits
+    PGresult* r = PQexec(conn, drop.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+    PQclear(r);
+    PQfinish(conn);
+}
+
 TEST_F(PostgresConnection, ErrorsNeverShowThePassword) {
     try {
         PostgresStore store("postgresql://postgres:s3cr3t-pw@127.0.0.1:1/missive",
