@@ -23,3 +23,11 @@ endif()
 # The ceiling of bench/run_scale.sh: plain sockets, no missive code.
 add_executable(raw_writer bench/raw_writer.cpp)
 target_link_libraries(raw_writer PRIVATE Threads::Threads missive_warnings)
+# The outbox's enqueue rate (bench/run_outbox.sh drives it too): SQLite always, PostgreSQL when
+# the build has missive::outbox_postgres (its schema clean-up calls libpq itself).
+add_executable(outbox_enqueue bench/outbox_enqueue.cpp)
+target_link_libraries(outbox_enqueue PRIVATE missive::outbox_sqlite missive_warnings)
+if(TARGET missive_outbox_postgres)
+  target_compile_definitions(outbox_enqueue PRIVATE MISSIVE_BENCH_HAVE_POSTGRES)
+  target_link_libraries(outbox_enqueue PRIVATE missive::outbox_postgres PkgConfig::PQ)
+endif()

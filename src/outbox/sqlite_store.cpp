@@ -30,10 +30,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <streambuf>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -210,11 +213,32 @@ void exec(sqlite3* db, const char* sql) {
     }
 }
 
-// BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception.
+// Writers of one file in one process take turns on a mutex before they ask SQLite for its write
+// lock. Each connection (a worker's store) would otherwise find the lock taken and wait in
+// SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms and polls: with 4 workers `missive
+// deliver` spent 15 s of its threads' time in clock_nanosleep for 1,000 messages, and delivered
+// fewer per second than one worker (168 against 211). A mutex hands the lock over as soon as
+// the commit is done. Other processes still meet the busy handler.
+std::shared_ptr<std::mutex> write_turn(dev_t device, ino_t inode) {
+    static std::mutex registry_mutex;
+    static std::map<std::pair<dev_t, ino_t>, std::weak_ptr<std::mutex>> registry;
+    const std::lock_guard lock(registry_mutex);
+    std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+    std::weak_ptr<std::mutex>& slot = registry[{device, inode}];
+    std::shared_ptr<std::mutex> turn = slot.lock();
+    if (!turn) {
+        turn = std::make_shared<std::mutex>();
+        slot = turn;
+    }
+    return turn;
+}
+
+// BEGIN IMMEDIATE … COMMIT, rolled back when left by an exception; in the file's write turn.
 class Transaction {
 public:
-    explicit Transaction(sqlite3* db)
-        : db_(db) {
+    Transaction(sqlite3* db, std::mutex& turn)
+        : turn_(turn)
+        , db_(db) {
         exec(db_, "BEGIN IMMEDIATE");
     }
 
@@ -235,6 +259,7 @@ public:
     }
 
 private:
+    std::lock_guard<std::mutex> turn_;
     sqlite3* db_;
     bool done_ = false;
 };
@@ -318,6 +343,7 @@ void make_directories(const std::filesystem::path& dir) {
 struct SqliteStore::Impl {
     std::mutex mutex;
     sqlite3* db = nullptr;
+    std::shared_ptr<std::mutex> turn;  // shared by the stores of this file in this process
 
     ~Impl() { sqlite3_close_v2(db); }
 
@@ -446,6 +472,19 @@ SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions option
     : impl_(std::make_shared<Impl>()) {
     make_directories(path.parent_path());
     create_private(path);
+
+    // The write turn is the file's (device and inode): stat, not open, since closing a
+    // descriptor would drop this process's SQLite locks on it (see create_private).
+    struct stat st {};
+
+    if (::stat(path.c_str(), &st) != 0) {
+        const int e = errno;
+        throw Error(
+            errc::storage,
+            "outbox: cannot open " + path.string() + ": " + std::generic_category().message(e),
+            Error::Details{.cause = std::error_code(e, std::generic_category())});
+    }
+    impl_->turn = write_turn(st.st_dev, st.st_ino);
     const int rc = sqlite3_open_v2(
         path.c_str(), &impl_->db,
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -462,7 +501,7 @@ SqliteStore::SqliteStore(const std::filesystem::path& path, SqliteOptions option
     }
     exec(impl_->db, "PRAGMA synchronous=FULL");
     exec(impl_->db, "PRAGMA foreign_keys=ON");
-    Transaction t(impl_->db);
+    Transaction t(impl_->db, *impl_->turn);
     exec(impl_->db, schema);
     t.commit();
 }
@@ -473,7 +512,7 @@ Enqueued SqliteStore::enqueue(const NewJob& job, std::istream& text, TimePoint n
     const JobState first = initial_state(job);
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     if (!job.idempotency_key.empty()) {
         Stmt s(db, "SELECT id FROM jobs WHERE idempotency_key = ?");
         s.bind(1, job.idempotency_key);
@@ -572,7 +611,7 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
                                     std::size_t max, TimePoint now, bool allow_duplicates) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     const std::int64_t now_ms = to_ms(now);
     // Recovery first: jobs of workers whose lease expired after their end of data.
     if (!allow_duplicates) {
@@ -602,22 +641,46 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
             j.bind(1, why).bind(2, id).run();
         }
     }
-    std::vector<std::pair<JobId, std::int64_t>> picked;  // id, the previous attempt (or 0)
+
+    // The oldest due first: up to `max` queued jobs and up to `max` expired leases, merged by
+    // (due, id). Two searches, not one with OR: jobs_due (state, due_ms, then the rowid) gives
+    // the queued ones in that order, so the first reads `max` rows whatever the queue's length;
+    // an OR made SQLite read and sort every due job under the write lock, a cost that grew
+    // with the queue (callgrind, a claim of 32 and its 32 finishes: 55 M instructions with
+    // 20,000 queued, 161 M with 80,000; now 20 M for both). In-flight jobs are few.
+    struct Pick {
+        std::int64_t due;
+        JobId id;
+        std::int64_t previous;  // the expired lease's attempt, 0 for a queued job
+    };
+
+    std::vector<Pick> picked;
     {
         Stmt s(db,
-               "SELECT id, COALESCE(attempt_id, 0), state FROM jobs WHERE (state = 'queued' "
-               "AND due_ms <= ?1) OR (state = 'in_flight' AND lease_ms <= ?1) "
+               "SELECT due_ms, id FROM jobs WHERE state = 'queued' AND due_ms <= ?1 "
                "ORDER BY due_ms, id LIMIT ?2");
         s.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max));
         while (s.step()) {
-            picked.emplace_back(s.integer(0), s.text(2) == "in_flight" ? s.integer(1) : 0);
+            picked.push_back({s.integer(0), s.integer(1), 0});
         }
+        Stmt e(db,
+               "SELECT due_ms, id, COALESCE(attempt_id, 0) FROM jobs WHERE state = 'in_flight' "
+               "AND lease_ms <= ?1 ORDER BY due_ms, id LIMIT ?2");
+        e.bind(1, now_ms).bind(2, static_cast<std::int64_t>(max));
+        while (e.step()) {
+            picked.push_back({e.integer(0), e.integer(1), e.integer(2)});
+        }
+        std::sort(picked.begin(), picked.end(), [](const Pick& a, const Pick& b) {
+            return std::tie(a.due, a.id) < std::tie(b.due, b.id);
+        });
+        picked.resize(std::min(picked.size(), max));
     }
     std::vector<Job> jobs;
-    for (const auto& [id, previous] : picked) {
-        if (previous != 0) {
+    for (const Pick& p : picked) {
+        const JobId id = p.id;
+        if (p.previous != 0) {
             Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
-            a.bind(1, now_ms).bind(2, "abandoned: the worker's lease expired").bind(3, previous);
+            a.bind(1, now_ms).bind(2, "abandoned: the worker's lease expired").bind(3, p.previous);
             a.run();
         }
         Stmt a(db, "INSERT INTO attempts(job_id, worker, started_ms) VALUES(?, ?, ?)");
@@ -639,7 +702,7 @@ std::vector<Job> SqliteStore::claim(std::string_view worker, std::chrono::millis
 
 bool SqliteStore::renew(const Lease& lease, std::chrono::milliseconds duration, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
-    Transaction t(impl_->db);
+    Transaction t(impl_->db, *impl_->turn);
     if (!impl_->lease_is(lease)) {
         return false;
     }
@@ -651,7 +714,7 @@ bool SqliteStore::renew(const Lease& lease, std::chrono::milliseconds duration, 
 
 bool SqliteStore::mark_data_end(const Lease& lease, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
-    Transaction t(impl_->db);
+    Transaction t(impl_->db, *impl_->turn);
     if (!impl_->lease_is(lease)) {
         return false;
     }
@@ -664,7 +727,7 @@ bool SqliteStore::mark_data_end(const Lease& lease, TimePoint now) {
 bool SqliteStore::finish(const Lease& lease, const AttemptEnd& end, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     if (!impl_->lease_is(lease)) {
         return false;
     }
@@ -860,7 +923,7 @@ void settle(sqlite3* db, JobId id, std::pair<std::string_view, std::string_view>
 bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     if (state_of(db, id) != JobState::held) {
         return false;
     }
@@ -876,6 +939,7 @@ bool SqliteStore::release(JobId id, bool retry, TimePoint now) {
 
 bool SqliteStore::hold(JobId id, TimePoint /*now*/) {
     const std::lock_guard lock(impl_->mutex);
+    const std::lock_guard turn(*impl_->turn);
     Stmt s(impl_->db, "UPDATE jobs SET state = 'held' WHERE id = ? AND state = 'queued'");
     s.bind(1, id).run();
     return sqlite3_changes(impl_->db) > 0;
@@ -884,7 +948,7 @@ bool SqliteStore::hold(JobId id, TimePoint /*now*/) {
 bool SqliteStore::retry(JobId id, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     const std::optional<JobState> state = state_of(db, id);
     if (state == JobState::queued) {
         Stmt s(db, "UPDATE jobs SET due_ms = ? WHERE id = ?");
@@ -902,7 +966,7 @@ bool SqliteStore::retry(JobId id, TimePoint now) {
 bool SqliteStore::cancel(JobId id, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
-    Transaction t(db);
+    Transaction t(db, *impl_->turn);
     const std::optional<JobState> state = state_of(db, id);
     if (state != JobState::queued && state != JobState::held) {
         return false;
@@ -916,6 +980,7 @@ bool SqliteStore::cancel(JobId id, TimePoint now) {
 
 std::size_t SqliteStore::purge(TimePoint before) {
     const std::lock_guard lock(impl_->mutex);
+    const std::lock_guard turn(*impl_->turn);
     Stmt s(impl_->db, "DELETE FROM jobs WHERE state IN ('done', 'failed') AND created_ms < ?");
     s.bind(1, to_ms(before)).run();
     return static_cast<std::size_t>(sqlite3_changes(impl_->db));

@@ -21,7 +21,9 @@ struct SqliteOptions {
  * a crash of the process and of the machine. The file (and its -wal and -shm) is created 0600,
  * missing directories 0700. The text is kept in rows of 64 KiB, written and read one row at a
  * time, so no message is ever held whole. Several processes may share the file (SQLite's locks;
- * claims are one write transaction each, so no two workers claim the same job).
+ * claims are one write transaction each, so no two workers claim the same job). The stores of
+ * one file in one process take turns to write (a mutex shared by them), so they never wait for
+ * each other in SQLite's busy handler, which sleeps and polls.
  *
  * An enqueue is one write transaction that reads the text as it stores it: other writers (a
  * worker's claim or record) wait for it, up to `busy_timeout`. Give it text that reads at disk

@@ -25,10 +25,12 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 using missive::errc;
 using missive::Error;
@@ -307,6 +309,43 @@ TEST(SqliteStore, EnqueueIsDurableIdempotentAndPrivate) {
     EXPECT_EQ(st.st_mode & 0777, 0600U);
     ASSERT_EQ(::stat(dir.db().parent_path().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0700U);
+}
+
+TEST(SqliteStore, StoresOfOneFileInOneProcessTakeTurnsToWrite) {
+    // With no busy timeout, a write that finds SQLite's lock taken fails at once
+    // (errc::storage): four stores of one file (one per worker, as `missive deliver` opens
+    // them), each writing from its thread, never meet that lock; they wait for their turn.
+    TempDir dir;
+    std::vector<std::unique_ptr<SqliteStore>> stores;
+    for (int i = 0; i < 4; ++i) {
+        stores.push_back(
+            std::make_unique<SqliteStore>(dir.db(), SqliteOptions{.busy_timeout = 0ms}));
+    }
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (auto& store : stores) {
+        threads.emplace_back([&failures, s = store.get()] {
+            Outbox outbox(*s);
+            for (int k = 0; k < 50; ++k) {
+                try {
+                    (void)outbox.enqueue(envelope(), text(std::to_string(k)));
+                    const auto jobs = s->claim("w", 60s, 1, Clock::now(), false);
+                    for (const Job& j : jobs) {
+                        (void)s->finish({j.id, j.attempt, "w"}, {.next = JobState::done},
+                                        Clock::now());
+                    }
+                } catch (const Error&) {
+                    ++failures;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(stores[0]->stats(Clock::now()).delivered + stores[0]->stats(Clock::now()).queued,
+              200U);
 }
 
 TEST(SqliteStore, LargeTextStreamsThroughChunks) {

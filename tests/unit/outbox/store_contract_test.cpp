@@ -237,6 +237,36 @@ TYPED_TEST(StoreContract, ClaimTakesDueJobsOldestFirstUnderALease) {
     EXPECT_TRUE(s.claim("w4", 5s, 10, this->t0_ + 16s, false).size() == 2U);  // not a: renewed
 }
 
+TYPED_TEST(StoreContract, ClaimMergesExpiredLeasesAndQueuedJobsByDue) {
+    // Expired leases and queued jobs compete for `max` places, the oldest due first, whichever
+    // side it is on (the SQLite store looks for each side apart, at most `max` of each).
+    Store& s = this->store();
+    const JobId a = this->add("a");                                // due t0
+    ASSERT_EQ(s.claim("w1", 4s, 1, this->t0_, false).size(), 1U);  // expires t0 + 4 s
+    const JobId f = this->add("f", {.not_before = this->t0_ + 2500ms});
+    auto claimed = s.claim("w1", 1s, 1, this->t0_ + 2500ms, false);  // expires t0 + 3.5 s
+    ASSERT_EQ(claimed.size(), 1U);
+    EXPECT_EQ(claimed[0].id, f);
+    const JobId e = this->add("e", {.not_before = this->t0_ + 1s});
+    const JobId b = this->add("b", {.not_before = this->t0_ + 2s});
+    const JobId c = this->add("c", {.not_before = this->t0_ + 3s});
+    const auto ids = [](const std::vector<Job>& jobs) {
+        std::vector<JobId> out;
+        for (const Job& j : jobs) {
+            out.push_back(j.id);
+        }
+        return out;
+    };
+    const TimePoint at = this->t0_ + 5s;
+    EXPECT_EQ(ids(s.claim("w2", 60s, 2, at, false)), (std::vector<JobId>{a, e}));
+    claimed = s.claim("w2", 60s, 2, at, false);
+    EXPECT_EQ(ids(claimed), (std::vector<JobId>{b, f}));
+    ASSERT_EQ(claimed.size(), 2U);
+    EXPECT_EQ(claimed[1].attempts, 2U);
+    EXPECT_EQ(ids(s.claim("w2", 60s, 2, at, false)), (std::vector<JobId>{c}));
+    EXPECT_TRUE(s.claim("w2", 60s, 2, at, false).empty());
+}
+
 TYPED_TEST(StoreContract, ClaimersNeverTakeTheSameJob) {
     constexpr int jobs = 60;
     constexpr int claimers = 4;
