@@ -335,8 +335,10 @@ RunReport Deliverer::run_once() {
             }
         }
         renew_if_due();
+        // The outcomes in hand are recorded together: one synced commit for all of them.
+        std::vector<std::size_t> which;
+        std::vector<Finish> ends;
         for (auto& [k, outcome] : batch) {
-            renew_if_due();
             --left;
             recorded[k] = true;
             if (storage_error) {
@@ -346,21 +348,28 @@ RunReport Deliverer::run_once() {
             if (*marks_failed[k] && outcome.error) {
                 outcome.error = Error(errc::storage, "outbox: cannot record the end of data");
             }
-            const AttemptEnd end = d.decide(job, outcome, Clock::now());
-            bool finished = false;
-            try {
-                finished =
-                    d.store->finish({job.id, job.attempt, d.options.worker}, end, Clock::now());
-            } catch (const Error&) {
-                storage_error = std::current_exception();
-                continue;
-            }
-            if (!finished) {
+            which.push_back(k);
+            ends.push_back(
+                {{job.id, job.attempt, d.options.worker}, d.decide(job, outcome, Clock::now())});
+        }
+        if (ends.empty()) {
+            continue;
+        }
+        std::vector<bool> finished;
+        try {
+            finished = d.store->finish(ends, Clock::now());
+        } catch (const Error&) {
+            storage_error = std::current_exception();
+            continue;
+        }
+        for (std::size_t i = 0; i < ends.size(); ++i) {
+            const AttemptEnd& end = ends[i].end;
+            if (!finished[i]) {
                 ++report.lost;
                 continue;
             }
             if (d.options.on_recorded) {
-                d.options.on_recorded(job, end);
+                d.options.on_recorded(jobs[which[i]], end);
             }
             switch (end.next) {
                 case JobState::done:

@@ -842,47 +842,51 @@ bool PostgresStore::mark_data_end(const Lease& lease, TimePoint now) {
     return true;
 }
 
-bool PostgresStore::finish(const Lease& lease, const AttemptEnd& end, TimePoint now) {
+std::vector<bool> PostgresStore::finish(std::span<const Finish> ends, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     impl_->ensure_connected();
     const Impl& db = *impl_;
     Transaction t(db);
-    if (!db.lease_is(lease)) {
-        return false;
-    }
-    for (const auto& u : end.updates) {
-        Params params;
-        params.add(to_string(u.state));
-        if (u.reply) {
-            params.add(static_cast<std::int64_t>(u.reply->code));
-            if (u.reply->enhanced) {
-                params.add(u.reply->enhanced->to_string());
-            } else {
-                params.null();
-            }
-            params.add(join_lines(u.reply->lines));
-        } else {
-            params.null().null().null();
+    std::vector<bool> recorded;
+    for (const auto& [lease, end] : ends) {
+        recorded.push_back(db.lease_is(lease));
+        if (!recorded.back()) {
+            continue;
         }
-        params.add(u.note).add(lease.job).add(static_cast<std::int64_t>(u.index));
+        for (const auto& u : end.updates) {
+            Params params;
+            params.add(to_string(u.state));
+            if (u.reply) {
+                params.add(static_cast<std::int64_t>(u.reply->code));
+                if (u.reply->enhanced) {
+                    params.add(u.reply->enhanced->to_string());
+                } else {
+                    params.null();
+                }
+                params.add(join_lines(u.reply->lines));
+            } else {
+                params.null().null().null();
+            }
+            params.add(u.note).add(lease.job).add(static_cast<std::int64_t>(u.index));
+            (void)db.exec("recording an attempt",
+                          "UPDATE outbox_recipients SET state = $1, code = $2, enhanced = $3, "
+                          "reply = $4, note = $5 WHERE job_id = $6 AND idx = $7",
+                          params);
+        }
         (void)db.exec("recording an attempt",
-                      "UPDATE outbox_recipients SET state = $1, code = $2, enhanced = $3, "
-                      "reply = $4, note = $5 WHERE job_id = $6 AND idx = $7",
-                      params);
+                      "UPDATE outbox_attempts SET finished_ms = $1, error = $2 WHERE id = $3",
+                      Params().add(to_ms(now)).add(end.error).add(lease.attempt));
+        (void)db.exec("recording an attempt",
+                      "UPDATE outbox_jobs SET state = $1, due_ms = $2, worker = NULL, "
+                      "lease_ms = NULL, last_error = $3 WHERE id = $4",
+                      Params()
+                          .add(to_string(end.next))
+                          .add(to_ms(end.next == JobState::queued ? end.due : now))
+                          .add(end.error)
+                          .add(lease.job));
     }
-    (void)db.exec("recording an attempt",
-                  "UPDATE outbox_attempts SET finished_ms = $1, error = $2 WHERE id = $3",
-                  Params().add(to_ms(now)).add(end.error).add(lease.attempt));
-    (void)db.exec("recording an attempt",
-                  "UPDATE outbox_jobs SET state = $1, due_ms = $2, worker = NULL, "
-                  "lease_ms = NULL, last_error = $3 WHERE id = $4",
-                  Params()
-                      .add(to_string(end.next))
-                      .add(to_ms(end.next == JobState::queued ? end.due : now))
-                      .add(end.error)
-                      .add(lease.job));
     t.commit();
-    return true;
+    return recorded;
 }
 
 namespace {

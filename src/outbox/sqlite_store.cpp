@@ -724,44 +724,48 @@ bool SqliteStore::mark_data_end(const Lease& lease, TimePoint now) {
     return true;
 }
 
-bool SqliteStore::finish(const Lease& lease, const AttemptEnd& end, TimePoint now) {
+std::vector<bool> SqliteStore::finish(std::span<const Finish> ends, TimePoint now) {
     const std::lock_guard lock(impl_->mutex);
     sqlite3* db = impl_->db;
     Transaction t(db, *impl_->turn);
-    if (!impl_->lease_is(lease)) {
-        return false;
-    }
-    {
-        Stmt s(db,
-               "UPDATE recipients SET state = ?, code = ?, enhanced = ?, reply = ?, note = ? "
-               "WHERE job_id = ? AND idx = ?");
-        for (const auto& u : end.updates) {
-            s.bind(1, to_string(u.state));
-            if (u.reply) {
-                s.bind(2, u.reply->code);
-                if (u.reply->enhanced) {
-                    s.bind(3, u.reply->enhanced->to_string());
-                } else {
-                    s.bind_null(3);
-                }
-                s.bind(4, join_lines(u.reply->lines));
-            } else {
-                s.bind_null(2).bind_null(3).bind_null(4);
-            }
-            s.bind(5, u.note).bind(6, lease.job).bind(7, static_cast<std::int64_t>(u.index));
-            s.run();
-            s.reset();
-        }
-    }
+    Stmt r(db,
+           "UPDATE recipients SET state = ?, code = ?, enhanced = ?, reply = ?, note = ? "
+           "WHERE job_id = ? AND idx = ?");
     Stmt a(db, "UPDATE attempts SET finished_ms = ?, error = ? WHERE id = ?");
-    a.bind(1, to_ms(now)).bind(2, end.error).bind(3, lease.attempt).run();
     Stmt j(db,
            "UPDATE jobs SET state = ?, due_ms = ?, worker = NULL, lease_ms = NULL, "
            "last_error = ? WHERE id = ?");
-    j.bind(1, to_string(end.next)).bind(2, to_ms(end.next == JobState::queued ? end.due : now));
-    j.bind(3, end.error).bind(4, lease.job).run();
+    std::vector<bool> recorded;
+    for (const auto& [lease, end] : ends) {
+        recorded.push_back(impl_->lease_is(lease));
+        if (!recorded.back()) {
+            continue;
+        }
+        for (const auto& u : end.updates) {
+            r.bind(1, to_string(u.state));
+            if (u.reply) {
+                r.bind(2, u.reply->code);
+                if (u.reply->enhanced) {
+                    r.bind(3, u.reply->enhanced->to_string());
+                } else {
+                    r.bind_null(3);
+                }
+                r.bind(4, join_lines(u.reply->lines));
+            } else {
+                r.bind_null(2).bind_null(3).bind_null(4);
+            }
+            r.bind(5, u.note).bind(6, lease.job).bind(7, static_cast<std::int64_t>(u.index));
+            r.run();
+            r.reset();
+        }
+        a.bind(1, to_ms(now)).bind(2, end.error).bind(3, lease.attempt).run();
+        a.reset();
+        j.bind(1, to_string(end.next)).bind(2, to_ms(end.next == JobState::queued ? end.due : now));
+        j.bind(3, end.error).bind(4, lease.job).run();
+        j.reset();
+    }
     t.commit();
-    return true;
+    return recorded;
 }
 
 namespace {

@@ -19,6 +19,11 @@ smtp::Envelope Job::pending_envelope() const {
     return e;
 }
 
+bool Store::finish(const Lease& lease, const AttemptEnd& end, TimePoint now) {
+    const Finish one{lease, end};
+    return finish(std::span<const Finish>(&one, 1), now).at(0);
+}
+
 JobState initial_state(const NewJob& job) {
     if (job.envelope.to.empty()) {
         throw Error(errc::invalid_input, "outbox: a message needs at least one recipient");

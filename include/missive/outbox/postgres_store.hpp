@@ -69,7 +69,8 @@ public:
                            std::size_t max, TimePoint now, bool allow_duplicates) override;
     bool renew(const Lease& lease, std::chrono::milliseconds duration, TimePoint now) override;
     bool mark_data_end(const Lease& lease, TimePoint now) override;
-    bool finish(const Lease& lease, const AttemptEnd& end, TimePoint now) override;
+    std::vector<bool> finish(std::span<const Finish> ends, TimePoint now) override;
+    using Store::finish;
     std::unique_ptr<std::istream> open_text(JobId id) override;
     std::optional<Job> find(JobId id) override;
     std::vector<Job> list(const ListFilter& filter) override;

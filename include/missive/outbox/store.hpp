@@ -14,6 +14,7 @@
 #include <istream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -141,6 +142,12 @@ struct AttemptEnd {
     std::string error{};  ///< the attempt's error text ("" when it succeeded)
 };
 
+/** One attempt's end, for Store::finish. */
+struct Finish {
+    Lease lease{};
+    AttemptEnd end{};
+};
+
 /** Counts for metrics (`missive queue`, a scrape endpoint). */
 struct Stats {
     std::uint64_t queued = 0;     ///< waiting, never attempted
@@ -209,11 +216,16 @@ public:
     virtual bool mark_data_end(const Lease& lease, TimePoint now) = 0;
 
     /**
-     * Records the end of an attempt: recipients' states, the job's next state.
-     * @return false (and records nothing) when the lease is no longer ours
-     * @throws Error errc::storage
+     * Records the ends of attempts, recipients' states and each job's next state, all in one
+     * transaction: one synced commit for the outcomes a worker has in hand.
+     * @return per entry, false (and nothing recorded for it) when its lease is no longer ours
+     * @throws Error errc::storage (nothing recorded)
      */
-    virtual bool finish(const Lease& lease, const AttemptEnd& end, TimePoint now) = 0;
+    virtual std::vector<bool> finish(std::span<const Finish> ends, TimePoint now) = 0;
+
+    /** Records the end of one attempt. @return false (nothing recorded) when the lease is no
+     * longer ours @throws Error errc::storage */
+    bool finish(const Lease& lease, const AttemptEnd& end, TimePoint now);
 
     /** Opens the stored text of job `id` from its start, read in bounded pieces.
      * @throws Error errc::invalid_input for an unknown id; errc::storage */

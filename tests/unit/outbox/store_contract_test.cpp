@@ -494,6 +494,29 @@ TYPED_TEST(StoreContract, FinishRecordsRecipientsAndTheNextState) {
     EXPECT_TRUE(s.attempts(id + 1000).empty());
 }
 
+TYPED_TEST(StoreContract, FinishRecordsSeveralOutcomesTogetherAndSkipsAStaleLease) {
+    Store& s = this->store();
+    const JobId a = this->add("a");
+    const JobId b = this->add("b");
+    const JobId c = this->add("c");
+    auto claimed = s.claim("w", 1s, 10, this->t0_, false);
+    ASSERT_EQ(claimed.size(), 3U);
+    // c's lease expires and another worker takes it: that record is skipped, the others kept.
+    ASSERT_EQ(s.claim("other", 10s, 10, this->t0_ + 2s, false).size(), 3U);
+    const std::vector<Job> now_theirs = {*s.find(a), *s.find(b)};
+    const std::vector<Finish> ends{
+        {lease_of(now_theirs[0]), {.next = JobState::done}},
+        {lease_of(claimed[2]), {.next = JobState::failed}},  // stale: "w" lost it
+        {lease_of(now_theirs[1]),
+         {.next = JobState::queued, .due = this->t0_ + 1h, .error = "451 later"}}};
+    EXPECT_EQ(s.finish(ends, this->t0_ + 3s), (std::vector<bool>{true, false, true}));
+    EXPECT_EQ(s.find(a)->state, JobState::done);
+    EXPECT_EQ(s.find(b)->state, JobState::queued);
+    EXPECT_EQ(s.find(b)->last_error, "451 later");
+    EXPECT_EQ(s.find(c)->state, JobState::in_flight);
+    EXPECT_EQ(s.find(c)->worker, "other");
+}
+
 TYPED_TEST(StoreContract, ListFiltersByEveryCondition) {
     Store& s = this->store();
     const JobId j1 =
