@@ -2,7 +2,7 @@
 # (missive::outbox) links no database; each store is a target of its own.
 add_library(missive_outbox
   src/outbox/store.cpp src/outbox/outbox.cpp src/outbox/deliverer.cpp
-  src/outbox/outbox_transport.cpp)
+  src/outbox/outbox_transport.cpp src/outbox/store_rows.cpp)
 add_library(missive::outbox ALIAS missive_outbox)
 set_target_properties(missive_outbox PROPERTIES EXPORT_NAME outbox)
 target_sources(missive_outbox PUBLIC FILE_SET HEADERS BASE_DIRS include FILES

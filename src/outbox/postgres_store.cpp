@@ -32,6 +32,8 @@
 #include <missive/error.hpp>
 #include <missive/outbox/postgres_store.hpp>
 
+#include "store_rows.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -52,9 +54,16 @@
 
 namespace missive::outbox {
 
-namespace {
+using detail::chunk_size;
+using detail::from_ms;
+using detail::job_state_of;
+using detail::join_lines;
+using detail::parse_enhanced;
+using detail::recipient_state_of;
+using detail::split_lines;
+using detail::to_ms;
 
-constexpr std::size_t chunk_size = std::size_t{64} * 1024;
+namespace {
 
 // Taken while the schema is created, so that processes starting together do not race
 // (CREATE TABLE IF NOT EXISTS is not safe against a concurrent creation). "missive\0".
@@ -109,53 +118,6 @@ constexpr const char* job_columns =
 
 constexpr const char* why_unknown =
     "outcome unknown: the worker's lease expired after the end of the data";
-
-std::int64_t to_ms(TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint from_ms(std::int64_t ms) {
-    return TimePoint(std::chrono::milliseconds(ms));
-}
-
-JobState job_state_of(std::string_view s) {
-    for (const JobState state : {JobState::queued, JobState::in_flight, JobState::held,
-                                 JobState::done, JobState::failed}) {
-        if (s == to_string(state)) {
-            return state;
-        }
-    }
-    return JobState::failed;
-}
-
-RecipientState recipient_state_of(std::string_view s) {
-    for (const RecipientState state : {RecipientState::pending, RecipientState::accepted,
-                                       RecipientState::refused, RecipientState::unknown}) {
-        if (s == to_string(state)) {
-            return state;
-        }
-    }
-    return RecipientState::pending;
-}
-
-std::string join_lines(const std::vector<std::string>& lines) {
-    std::string out;
-    for (const auto& l : lines) {
-        if (!out.empty()) {
-            out += '\n';
-        }
-        out += l;
-    }
-    return out;
-}
-
-std::optional<smtp::EnhancedCode> parse_enhanced(const std::string& s) {
-    smtp::EnhancedCode e;
-    if (std::sscanf(s.c_str(), "%d.%d.%d", &e.klass, &e.subject, &e.detail) == 3) {  // NOLINT
-        return e;
-    }
-    return std::nullopt;
-}
 
 // A message of libpq or the server on one line, without its trailing newline.
 std::string one_line(std::string_view s) {
@@ -542,12 +504,7 @@ std::vector<RecipientRecord> PostgresStore::Impl::recipients_of(JobId id) const 
             smtp::Reply reply;
             reply.code = static_cast<int>(r.integer(row, 4));
             reply.enhanced = parse_enhanced(r.text(row, 5));
-            const std::string text = r.text(row, 6);
-            for (std::size_t at = 0; at <= text.size();) {
-                const std::size_t nl = std::min(text.find('\n', at), text.size());
-                reply.lines.push_back(text.substr(at, nl - at));
-                at = nl + 1;
-            }
+            reply.lines = split_lines(r.text(row, 6));
             rec.reply = std::move(reply);
         }
         rec.note = r.text(row, 7);
@@ -889,50 +846,6 @@ std::vector<bool> PostgresStore::finish(std::span<const Finish> ends, TimePoint 
     return recorded;
 }
 
-namespace {
-
-// The stored text, one chunk row at a time (each read a short statement under the store's lock).
-class ChunkBuf final : public std::streambuf {
-public:
-    using Load = std::function<bool(std::int64_t seq, std::string& into)>;
-
-    explicit ChunkBuf(Load load)
-        : load_(std::move(load)) {}
-
-protected:
-    int_type underflow() override {
-        if (gptr() < egptr()) {
-            return traits_type::to_int_type(*gptr());
-        }
-        if (!load_(seq_, chunk_)) {
-            return traits_type::eof();
-        }
-        ++seq_;
-        char* begin = chunk_.data();
-        setg(begin, begin, begin + chunk_.size());  // NOLINT: pointer arithmetic of streambuf
-        return chunk_.empty() ? traits_type::eof() : traits_type::to_int_type(*gptr());
-    }
-
-private:
-    Load load_;
-    std::int64_t seq_ = 0;
-    std::string chunk_;
-};
-
-class ChunkStream final : public std::istream {
-public:
-    explicit ChunkStream(ChunkBuf::Load load)
-        : std::istream(nullptr)
-        , buf_(std::move(load)) {
-        rdbuf(&buf_);
-    }
-
-private:
-    ChunkBuf buf_;
-};
-
-}  // namespace
-
 std::unique_ptr<std::istream> PostgresStore::open_text(JobId id) {
     {
         const std::lock_guard lock(impl_->mutex);
@@ -947,7 +860,7 @@ std::unique_ptr<std::istream> PostgresStore::open_text(JobId id) {
         }
     }
     std::shared_ptr<Impl> impl = impl_;
-    return std::make_unique<ChunkStream>([impl, id](std::int64_t seq, std::string& into) {
+    return detail::chunk_stream([impl, id](std::int64_t seq, std::string& into) {
         const std::lock_guard lock(impl->mutex);
         return impl->reading([&] {
             const Result r = impl->exec(

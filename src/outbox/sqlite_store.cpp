@@ -20,6 +20,8 @@
 #include <missive/error.hpp>
 #include <missive/outbox/sqlite_store.hpp>
 
+#include "store_rows.hpp"
+
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -42,46 +44,16 @@
 
 namespace missive::outbox {
 
+using detail::chunk_size;
+using detail::from_ms;
+using detail::job_state_of;
+using detail::join_lines;
+using detail::parse_enhanced;
+using detail::recipient_state_of;
+using detail::split_lines;
+using detail::to_ms;
+
 namespace {
-
-constexpr std::size_t chunk_size = std::size_t{64} * 1024;
-
-std::int64_t to_ms(TimePoint t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint from_ms(std::int64_t ms) {
-    return TimePoint(std::chrono::milliseconds(ms));
-}
-
-JobState job_state_of(std::string_view s) {
-    if (s == "queued") {
-        return JobState::queued;
-    }
-    if (s == "in_flight") {
-        return JobState::in_flight;
-    }
-    if (s == "held") {
-        return JobState::held;
-    }
-    if (s == "done") {
-        return JobState::done;
-    }
-    return JobState::failed;
-}
-
-RecipientState recipient_state_of(std::string_view s) {
-    if (s == "accepted") {
-        return RecipientState::accepted;
-    }
-    if (s == "refused") {
-        return RecipientState::refused;
-    }
-    if (s == "unknown") {
-        return RecipientState::unknown;
-    }
-    return RecipientState::pending;
-}
 
 // One prepared statement, reset and cleared when it goes.
 class Stmt {
@@ -305,25 +277,6 @@ CREATE TABLE IF NOT EXISTS attempts(
 CREATE INDEX IF NOT EXISTS attempts_job ON attempts(job_id);
 )sql";
 
-std::string join_lines(const std::vector<std::string>& lines) {
-    std::string out;
-    for (const auto& l : lines) {
-        if (!out.empty()) {
-            out += '\n';
-        }
-        out += l;
-    }
-    return out;
-}
-
-std::optional<smtp::EnhancedCode> parse_enhanced(const std::string& s) {
-    smtp::EnhancedCode e;
-    if (std::sscanf(s.c_str(), "%d.%d.%d", &e.klass, &e.subject, &e.detail) == 3) {  // NOLINT
-        return e;
-    }
-    return std::nullopt;
-}
-
 // Creates the missing directories of `path` 0700 (the outbox holds mail).
 void make_directories(const std::filesystem::path& dir) {
     if (dir.empty() || std::filesystem::exists(dir)) {
@@ -415,12 +368,7 @@ std::vector<RecipientRecord> SqliteStore::Impl::recipients_of(JobId id) const {
             smtp::Reply reply;
             reply.code = static_cast<int>(s.integer(4));
             reply.enhanced = parse_enhanced(s.text(5));
-            std::string text = s.text(6);
-            for (std::size_t at = 0; at <= text.size();) {
-                const std::size_t nl = std::min(text.find('\n', at), text.size());
-                reply.lines.push_back(text.substr(at, nl - at));
-                at = nl + 1;
-            }
+            reply.lines = split_lines(s.text(6));
             r.reply = std::move(reply);
         }
         r.note = s.text(7);
@@ -768,50 +716,6 @@ std::vector<bool> SqliteStore::finish(std::span<const Finish> ends, TimePoint no
     return recorded;
 }
 
-namespace {
-
-// The stored text, one chunk row at a time (each read a short statement under the store's lock).
-class ChunkBuf final : public std::streambuf {
-public:
-    using Load = std::function<bool(std::int64_t seq, std::string& into)>;
-
-    explicit ChunkBuf(Load load)
-        : load_(std::move(load)) {}
-
-protected:
-    int_type underflow() override {
-        if (gptr() < egptr()) {
-            return traits_type::to_int_type(*gptr());
-        }
-        if (!load_(seq_, chunk_)) {
-            return traits_type::eof();
-        }
-        ++seq_;
-        char* begin = chunk_.data();
-        setg(begin, begin, begin + chunk_.size());  // NOLINT: pointer arithmetic of streambuf
-        return chunk_.empty() ? traits_type::eof() : traits_type::to_int_type(*gptr());
-    }
-
-private:
-    Load load_;
-    std::int64_t seq_ = 0;
-    std::string chunk_;
-};
-
-class ChunkStream final : public std::istream {
-public:
-    explicit ChunkStream(ChunkBuf::Load load)
-        : std::istream(nullptr)
-        , buf_(std::move(load)) {
-        rdbuf(&buf_);
-    }
-
-private:
-    ChunkBuf buf_;
-};
-
-}  // namespace
-
 std::unique_ptr<std::istream> SqliteStore::open_text(JobId id) {
     {
         const std::lock_guard lock(impl_->mutex);
@@ -822,7 +726,7 @@ std::unique_ptr<std::istream> SqliteStore::open_text(JobId id) {
         }
     }
     std::shared_ptr<Impl> impl = impl_;
-    return std::make_unique<ChunkStream>([impl, id](std::int64_t seq, std::string& into) {
+    return detail::chunk_stream([impl, id](std::int64_t seq, std::string& into) {
         const std::lock_guard lock(impl->mutex);
         Stmt s(impl->db, "SELECT data FROM chunks WHERE job_id = ? AND seq = ?");
         s.bind(1, id).bind(2, seq);
