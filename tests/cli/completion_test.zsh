@@ -22,7 +22,7 @@ expect() {
 }
 
 head -1 $file | grep -qx '#compdef missive' || { print "no #compdef line"; status_=1 }
-expect "missive" "send capture dkim sendmail completion --help -h --version -V"
+expect "missive" "send queue deliver capture dkim sendmail completion --help -h --version -V"
 expect "missive send --tls" "opportunistic required always implicit none"
 expect "missive send --attach" "FILES"
 expect "missive dkim" "keygen dns --help -h"
