@@ -868,6 +868,9 @@ INSTANTIATE_TEST_SUITE_P(Stores, Workers,
                          [](const auto& p) { return missive::test::to_string(p.param); });
 
 TEST_P(Workers, ManyProcessesDeliverEachMessageOnce) {
+    if (!fork_with_threads_works) {
+        GTEST_SKIP() << "fork with the test server's thread running hangs under gcc's ASan";
+    }
     constexpr int messages = 40;
     {
         const auto store = site_->open();
