@@ -17,11 +17,40 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace missive::test {
+
+/** @return an envelope from `from` to `to` (the outbox tests' usual one by default). */
+inline smtp::Envelope envelope(std::vector<std::string> to = {"bob@example.org"},
+                               std::string from = "alice@example.org") {
+    smtp::Envelope e;
+    e.from = std::move(from);
+    for (auto& t : to) {
+        e.to.emplace_back(std::move(t));
+    }
+    return e;
+}
+
+/** @return a message whose X-Id is `id`, with `body_lines` lines of body. */
+inline std::string text(const std::string& id, std::size_t body_lines = 1) {
+    std::string t = "X-Id: " + id + "\r\nSubject: outbox\r\n\r\n";
+    for (std::size_t i = 0; i < body_lines; ++i) {
+        t += "Line " + std::to_string(i) + " of the body, long enough to fill the pieces.\r\n";
+    }
+    return t;
+}
+
+/** @return what is left of `in`. */
+inline std::string read_all(std::istream& in) {
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
 
 /** The databases a store test runs on. */
 enum class StoreKind { sqlite, postgres };

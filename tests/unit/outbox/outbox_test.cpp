@@ -36,6 +36,9 @@ using missive::errc;
 using missive::Error;
 using missive::net::Url;
 using missive::smtp::Envelope;
+using missive::test::envelope;
+using missive::test::read_all;
+using missive::test::text;
 using missive::testing::Conversation;
 using missive::testing::Server;
 using namespace missive::outbox;
@@ -66,29 +69,6 @@ public:
 private:
     std::filesystem::path path_;
 };
-
-Envelope envelope(std::vector<std::string> to = {"bob@example.org"}) {
-    Envelope e;
-    e.from = "alice@example.org";
-    for (auto& t : to) {
-        e.to.emplace_back(std::move(t));
-    }
-    return e;
-}
-
-std::string text(const std::string& id, std::size_t body_lines = 1) {
-    std::string t = "X-Id: " + id + "\r\nSubject: outbox\r\n\r\n";
-    for (std::size_t i = 0; i < body_lines; ++i) {
-        t += "Line " + std::to_string(i) + " of the body, long enough to fill the pieces.\r\n";
-    }
-    return t;
-}
-
-std::string read_all(std::istream& in) {
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 // What the server does when it meets a step.
 struct Hooks {

@@ -27,36 +27,15 @@
 using missive::errc;
 using missive::Error;
 using missive::smtp::Envelope;
+using missive::test::envelope;
+using missive::test::read_all;
 using missive::test::StoreKind;
 using missive::test::StoreSite;
+using missive::test::text;
 using namespace missive::outbox;
 using namespace std::chrono_literals;
 
 namespace {
-
-Envelope envelope(std::vector<std::string> to = {"bob@example.org"},
-                  std::string from = "alice@example.org") {
-    Envelope e;
-    e.from = std::move(from);
-    for (auto& t : to) {
-        e.to.emplace_back(std::move(t));
-    }
-    return e;
-}
-
-std::string text(const std::string& id, std::size_t body_lines = 1) {
-    std::string t = "X-Id: " + id + "\r\nSubject: outbox\r\n\r\n";
-    for (std::size_t i = 0; i < body_lines; ++i) {
-        t += "Line " + std::to_string(i) + " of the body, long enough to fill the pieces.\r\n";
-    }
-    return t;
-}
-
-std::string read_all(std::istream& in) {
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
 
 template <StoreKind Kind>
 struct On {
